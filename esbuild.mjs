@@ -1,0 +1,37 @@
+// Bundles the extension (and the extension-host test suite) with esbuild.
+// `vscode` is provided by the host; `pg-native` is pg's optional native driver; ssh2's native
+// crypto and cpu-features are optional and left out (dockerode only needs them for ssh:// hosts).
+import * as esbuild from 'esbuild';
+import { readdirSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const external = ['vscode', 'pg-native', 'cpu-features', './crypto/build/Release/sshcrypto.node'];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node18',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  external,
+  logLevel: 'warning',
+};
+
+const testEntries = readdirSync('test/vscode')
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => `test/vscode/${f}`);
+
+const builds = [
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  ...(production || testEntries.length === 0
+    ? []
+    : [{ ...common, entryPoints: testEntries, outdir: 'dist/test/vscode', external: [...external, 'mocha'] }]),
+];
+
+if (watch) {
+  for (const b of builds) (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

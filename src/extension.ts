@@ -1,0 +1,21 @@
+// Entry point: builds the shared services once and hands them to each feature's register function.
+// Each feature lives in its own folder and registers its own commands, views and disposables.
+import * as vscode from 'vscode';
+import { createServices, type Services } from './services';
+
+type Register = (context: vscode.ExtensionContext, services: Services) => void;
+
+// One line per feature; keep the list sorted by folder.
+const features: Register[] = [];
+
+export async function activate(context: vscode.ExtensionContext): Promise<Services> {
+  const services = createServices(context);
+  for (const register of features) register(context, services);
+  services.log.info('PG HA Workshop activated');
+  // Returned so the extension-host tests can read what the views render.
+  return services;
+}
+
+export function deactivate(): void {
+  // Disposables registered on the context are disposed by VS Code.
+}
