@@ -2,6 +2,7 @@
 // Docker host setting, and every failure turned into a message that says what to do.
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
+import type { ContainerState, ContainerStatusName } from '../core/status';
 
 export type DockerProblem = 'notRunning' | 'noPermission' | 'notFound' | 'other';
 
@@ -107,6 +108,66 @@ export class Containers {
     }
   }
 
+  /** The state of each named container (status 'missing' when it does not exist), in one parallel round. */
+  async snapshot(names: readonly string[]): Promise<Record<string, ContainerState>> {
+    const entries = await Promise.all(
+      names.map(async (name): Promise<[string, ContainerState]> => {
+        try {
+          return [name, toContainerState(name, (await this.docker.getContainer(name).inspect()).State)];
+        } catch (e) {
+          if (statusCode(e) === 404) return [name, { name, status: 'missing' }];
+          throw toDockerError(e, `inspect ${name}`);
+        }
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  /**
+   * Streams Docker's container events for the named containers. `onEvent` gets each event as it
+   * arrives; `onEnd` when the stream ends or fails (the engine stopped, the socket closed).
+   * Returns a function that closes the stream.
+   */
+  async watch(names: readonly string[], onEvent: (e: ContainerEvent) => void, onEnd: (err?: DockerError) => void): Promise<() => void> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      // Only the actions that change a container's state: healthchecks alone would send a few
+      // exec events per second per container.
+      const event = ['create', 'start', 'die', 'destroy', 'pause', 'unpause', 'health_status', 'oom'];
+      stream = await this.docker.getEvents({ filters: { type: ['container'], container: [...names], event } });
+    } catch (e) {
+      throw toDockerError(e, 'watch container events');
+    }
+    let buf = '';
+    let ended = false;
+    const end = (err?: unknown) => {
+      if (ended) return;
+      ended = true;
+      onEnd(err === undefined ? undefined : toDockerError(err, 'watch container events'));
+    };
+    stream.on('data', (chunk: Buffer | string) => {
+      buf += chunk.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        const ev = parseContainerEvent(line);
+        if (ev) onEvent(ev);
+      }
+    });
+    stream.on('error', (e: unknown) => end(e));
+    stream.on('end', () => end());
+    stream.on('close', () => end());
+    return () => {
+      ended = true;
+      const s = stream as NodeJS.ReadableStream & { destroy?: () => void };
+      s.removeAllListeners('data');
+      s.on('error', () => undefined);
+      s.destroy?.();
+    };
+  }
+
   start(name: string): Promise<void> {
     return this.run(`start ${name}`, () => this.docker.getContainer(name).start());
   }
@@ -179,4 +240,60 @@ export class Containers {
       return Buffer.concat(parts).toString('utf8');
     });
   }
+}
+
+export interface ContainerEvent {
+  /** Container name (without the leading slash). */
+  readonly name: string;
+  /** start, die, stop, kill, restart, create, destroy, pause, unpause, oom, health_status ... */
+  readonly action: string;
+  /** For health_status events: healthy | unhealthy | starting. */
+  readonly health?: 'starting' | 'healthy' | 'unhealthy';
+  readonly exitCode?: number;
+  readonly signal?: string;
+  /** Epoch ms (engine clock). */
+  readonly time: number;
+}
+
+export function parseContainerEvent(line: string): ContainerEvent | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as { Type?: unknown; Action?: unknown; status?: unknown; Actor?: { Attributes?: Record<string, unknown> }; time?: unknown; timeNano?: unknown };
+  if (r.Type !== undefined && r.Type !== 'container') return undefined;
+  const fullAction = String(r.Action ?? r.status ?? '');
+  const attrs = r.Actor?.Attributes ?? {};
+  const name = typeof attrs.name === 'string' ? attrs.name : undefined;
+  if (!name || !fullAction) return undefined;
+  const [action, rest] = fullAction.split(/:\s*/, 2);
+  const health = action === 'health_status' && (rest === 'healthy' || rest === 'unhealthy' || rest === 'starting') ? rest : undefined;
+  const time = typeof r.timeNano === 'number' ? r.timeNano / 1e6 : typeof r.time === 'number' ? r.time * 1000 : Date.now();
+  const exitCode = attrs.exitCode !== undefined ? Number(attrs.exitCode) : undefined;
+  return { name, action, health, exitCode: Number.isFinite(exitCode) ? exitCode : undefined, signal: typeof attrs.signal === 'string' ? attrs.signal : undefined, time };
+}
+
+const STATUS_NAMES: readonly ContainerStatusName[] = ['running', 'created', 'restarting', 'paused', 'exited', 'dead', 'removing'];
+
+function epochMs(iso: string | undefined): number | undefined {
+  if (!iso || iso.startsWith('0001-')) return undefined;
+  const t = Date.parse(iso);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+export function toContainerState(name: string, st: Docker.ContainerInspectInfo['State']): ContainerState {
+  const status = (STATUS_NAMES as readonly string[]).includes(st.Status) ? (st.Status as ContainerStatusName) : st.Running ? 'running' : 'exited';
+  const h = st.Health?.Status;
+  return {
+    name,
+    status,
+    health: h === 'starting' || h === 'healthy' || h === 'unhealthy' ? h : undefined,
+    startedAt: epochMs(st.StartedAt),
+    finishedAt: epochMs(st.FinishedAt),
+    exitCode: status === 'running' ? undefined : st.ExitCode,
+    oomKilled: st.OOMKilled || undefined,
+  };
 }
