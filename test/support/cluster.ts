@@ -1,0 +1,181 @@
+// Integration-test fixture: the real compose cluster for the topology in the environment
+// (PGHA_* variables; scripts/test.sh sets a test project, prefix and ports of its own).
+//
+// API
+//   topology                          ClusterTopology from the environment
+//   clusterUp(t?)                     makes sure the cluster is up in its standard shape: 4 containers
+//                                     running, postgres-primary writable, both replicas streaming from
+//                                     it (pg_stat_replication), PgBouncer healthy and pointing at
+//                                     postgres-primary, asynchronous. Quick when it already is;
+//                                     recreates it (down -v + up) when a previous test left it
+//                                     otherwise (promoted replica, split brain, repointed PgBouncer ...).
+//   clusterDown(t?, { volumes })      compose down (-v with volumes: true)
+//   resetCluster(t?)                  down -v, then clusterUp
+//   pgClient(t, nodeKey | port, db?)  a connected pg.Client (closed after the test when t is given)
+//   query(nodeKey | port, sql, params?, db?) one statement on a fresh connection → rows
+//   isInRecovery(nodeKey | port)      pg_is_in_recovery() of a node
+//   streamingReplicas()               application_names streaming from postgres-primary
+//   waitFor(cond, timeoutMs, what?)   polls cond() until it returns a truthy value (returned)
+//   containers                        engine Containers (stop/start/kill/exec/logs by name)
+//   nodePort(key), containerOf(key)   host port and container name of a node
+//   scriptEnv()                       process env with the topology's PGHA_* variables (to run cluster/*.sh)
+// `t` is node:test's TestContext (diagnostics go to t.diagnostic); every parameter named t is optional.
+import { Client } from 'pg';
+import { nodeClientConfig } from '../../src/core/connection';
+import { topologyFromEnv, topologyEnv, type NodeKey } from '../../src/core/topology';
+import { composeDown, composePs, composeUp } from '../../src/docker/compose';
+import { Containers, createDockerClient } from '../../src/docker/engine';
+
+export const topology = topologyFromEnv();
+export const docker = createDockerClient();
+export const containers = new Containers(docker);
+
+interface Ctx {
+  diagnostic(message: string): void;
+  after?(fn: () => unknown): void;
+}
+
+function note(t: Ctx | undefined, msg: string): void {
+  if (t) t.diagnostic(msg);
+  else if (process.env.PGHA_TEST_VERBOSE) console.log(`# ${msg}`);
+}
+
+export function nodePort(key: NodeKey): number {
+  return topology.nodes.find((n) => n.key === key)!.hostPort;
+}
+
+export function containerOf(key: NodeKey | 'pgbouncer'): string {
+  return key === 'pgbouncer' ? topology.pgbouncer.container : topology.nodes.find((n) => n.key === key)!.container;
+}
+
+function portOf(target: NodeKey | number): number {
+  return typeof target === 'number' ? target : nodePort(target);
+}
+
+export function scriptEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, ...topologyEnv(topology) };
+}
+
+export async function waitFor<T>(cond: () => Promise<T> | T, timeoutMs: number, what = 'condition', intervalMs = 100): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function pgClient(t: Ctx | undefined, target: NodeKey | number, database = topology.superuser.database): Promise<Client> {
+  const c = new Client(nodeClientConfig(topology, portOf(target), { database, connectTimeoutMs: 3000, queryTimeoutMs: 30_000, applicationName: 'pgha-test' }));
+  c.on('error', () => undefined);
+  await c.connect();
+  t?.after?.(() => c.end().catch(() => undefined));
+  return c;
+}
+
+export async function query<R extends Record<string, unknown> = Record<string, unknown>>(
+  target: NodeKey | number,
+  sql: string,
+  params: unknown[] = [],
+  database = topology.superuser.database,
+): Promise<R[]> {
+  const c = await pgClient(undefined, target, database);
+  try {
+    return (await c.query<R>(sql, params)).rows;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+export async function isInRecovery(target: NodeKey | number): Promise<boolean> {
+  const rows = await query<{ r: boolean }>(target, 'SELECT pg_is_in_recovery() AS r', [], 'postgres');
+  return rows[0].r;
+}
+
+export async function streamingReplicas(): Promise<string[]> {
+  const rows = await query<{ application_name: string }>(
+    'primary',
+    "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY application_name",
+    [],
+    'postgres',
+  );
+  return rows.map((r) => r.application_name);
+}
+
+const replicaServices = topology.nodes.filter((n) => n.initialRole === 'replica').map((n) => n.service);
+
+/** Why the running cluster is not in its standard shape, or undefined when it is. */
+async function deviation(): Promise<string | undefined> {
+  const ps = await composePs(topology, docker);
+  const expected = [...topology.nodes.map((n) => n.container), topology.pgbouncer.container];
+  for (const name of expected) {
+    const s = ps.find((p) => p.container === name);
+    if (!s) return `${name} does not exist`;
+    if (s.state !== 'running') return `${name} is ${s.state}`;
+  }
+  if (await isInRecovery('primary')) return 'postgres-primary is a standby';
+  for (const n of topology.nodes.filter((x) => x.initialRole === 'replica')) {
+    if (!(await isInRecovery(n.key))) return `${n.service} is writable (promoted)`;
+  }
+  const sync = await query<{ s: string }>('primary', "SELECT current_setting('synchronous_standby_names') AS s", [], 'postgres');
+  if (sync[0].s !== '') return `postgres-primary has synchronous_standby_names = '${sync[0].s}'`;
+  const dbs = await query<{ name: string; host: string }>(topology.pgbouncer.hostPort, 'SHOW DATABASES', [], 'pgbouncer').catch(() => []);
+  const demodb = dbs.find((d) => d.name === 'demodb');
+  if (demodb && demodb.host !== 'postgres-primary') return `PgBouncer points demodb at ${demodb.host}`;
+  return undefined;
+}
+
+async function healthy(): Promise<boolean> {
+  const ps = await composePs(topology, docker);
+  return ps.length >= 4 && ps.every((p) => p.state === 'running' && p.health === 'healthy');
+}
+
+async function standardAndStreaming(): Promise<boolean> {
+  if (!(await healthy())) return false;
+  const streaming = await streamingReplicas();
+  return replicaServices.every((s) => streaming.includes(s));
+}
+
+/** Brings the cluster up in its standard shape (see the API above). */
+export async function clusterUp(t?: Ctx): Promise<void> {
+  const started = Date.now();
+  const ps = await composePs(topology, docker);
+  if (ps.length > 0) {
+    const why = await deviation().catch((e: Error) => `unreachable: ${e.message}`);
+    if (!why && (await standardAndStreaming().catch(() => false))) return;
+    if (why && !/ is (exited|created|paused)| does not exist/.test(why)) {
+      note(t, `cluster not in its standard shape (${why}): recreating it`);
+      await composeDown(topology, { volumes: true });
+    }
+  }
+  await composeUp(topology);
+  await waitFor(healthy, 120_000, 'all services healthy', 250);
+  const why = await deviation();
+  if (why) {
+    note(t, `cluster not in its standard shape after start (${why}): recreating it`);
+    await composeDown(topology, { volumes: true });
+    await composeUp(topology);
+    await waitFor(healthy, 120_000, 'all services healthy', 250);
+  }
+  await waitFor(standardAndStreaming, 60_000, 'all services healthy and 2 replicas streaming', 250);
+  note(t, `cluster ${topology.projectName} up in ${Date.now() - started} ms`);
+}
+
+export async function clusterDown(t?: Ctx, opts: { volumes?: boolean } = {}): Promise<void> {
+  await composeDown(topology, { volumes: opts.volumes ?? false });
+  note(t, `cluster ${topology.projectName} down${opts.volumes ? ' (volumes removed)' : ''}`);
+}
+
+export async function resetCluster(t?: Ctx): Promise<void> {
+  await composeDown(topology, { volumes: true });
+  await clusterUp(t);
+}
