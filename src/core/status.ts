@@ -272,7 +272,7 @@ export function deriveStatus(
       kind: 'splitBrain',
       severity: 'error',
       nodes: writable,
-      message: `Split brain: ${writable.map(name).join(' and ')} all accept writes. Stop (fence) the one that must not take writes, then rejoin it as a replica.`,
+      message: `Split brain: ${writable.map(name).join(writable.length === 2 ? ' and ' : ', ')} ${writable.length === 2 ? 'both' : 'all'} accept writes. Stop (fence) the one that must not take writes, then rejoin it as a replica.`,
     });
   }
 
@@ -283,7 +283,14 @@ export function deriveStatus(
   if (newest !== undefined) {
     for (const d of drafts) {
       if (!d.probe || d.probe.timeline >= newest) continue;
-      if (d.role === 'primary' || d.role === 'notStreaming') diverged.push(d.spec.key);
+      // A writable node on an older timeline has history the newest primary does not have. A
+      // standby that points at a node on the newer timeline and still does not stream cannot
+      // follow it (WAL beyond the fork point). A standby whose upstream is simply gone is only
+      // not streaming: repointing it is enough.
+      const up = links.get(d.spec.key)?.upstream;
+      const upDraft = up ? byKey.get(up) : undefined;
+      const stuckOnNewer = d.role === 'notStreaming' && upDraft?.probe !== undefined && upDraft.probe.timeline >= newest;
+      if (d.role === 'primary' || stuckOnNewer) diverged.push(d.spec.key);
     }
   }
   if (diverged.length) {
@@ -335,7 +342,9 @@ export function deriveStatus(
         kind: 'notStreaming',
         severity: 'warning',
         nodes: [d.spec.key],
-        message: `${d.spec.container} is a standby but does not stream${p?.walReceiver ? ` (WAL receiver ${p.walReceiver.status})` : ''}${link?.upstreamHost ? ` from ${link.upstreamHost}` : ''}.`,
+        message: `${d.spec.container} is a standby but does not stream${p?.walReceiver ? ` (WAL receiver ${p.walReceiver.status})` : ''}${link?.upstreamHost ? ` from ${link.upstreamHost}` : ''}${
+          link?.upstream && byKey.get(link.upstream)?.role === 'down' ? `, which is down${writable.length === 1 ? ': repoint it to the primary' : ''}` : ''
+        }.`,
       });
     }
     for (const s of p?.slots ?? []) {
