@@ -1,12 +1,15 @@
 // Entry point: builds the shared services once and hands them to each feature's register function.
 // Each feature lives in its own folder and registers its own commands, views and disposables.
 import * as vscode from 'vscode';
+import { registerNotebook } from './notebook/register';
 import { createServices, type Services } from './services';
 
 type Register = (context: vscode.ExtensionContext, services: Services) => void;
 
 // One line per feature; keep the list sorted by folder.
-const features: Register[] = [];
+const features: Register[] = [
+  registerNotebook,
+];
 
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {
   const services = createServices(context);
