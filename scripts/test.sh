@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The whole test suite (`npm test`): typecheck, unit tests, integration tests against a real
+# cluster on a real Docker engine, extension-host tests. Prints a final line
+#   tests: N passed, M failed
+# and exits non-zero when anything failed.
+#   bash scripts/test.sh [all|unit|integration|vscode]
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd)"
+WHAT="${1:-all}"
+
+# The tests' own cluster: never the workshop's default project and ports.
+export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-pghatest}"
+export PGHA_CONTAINER_PREFIX="${PGHA_CONTAINER_PREFIX-pgtest-}"
+export PGHA_PRIMARY_PORT="${PGHA_PRIMARY_PORT:-30432}"
+export PGHA_REPLICA1_PORT="${PGHA_REPLICA1_PORT:-30433}"
+export PGHA_REPLICA2_PORT="${PGHA_REPLICA2_PORT:-30434}"
+export PGHA_PGBOUNCER_PORT="${PGHA_PGBOUNCER_PORT:-30632}"
+export PGHA_POSTGRES_IMAGE="${PGHA_POSTGRES_IMAGE:-pgha-local:15}"
+export PGHA_PGBOUNCER_IMAGE="${PGHA_PGBOUNCER_IMAGE:-pgha-local:15}"
+
+OUT="$ROOT/.cache/test-results"
+mkdir -p "$OUT"
+passed=0
+failed=0
+failures=()
+
+# count FILE: prints "PASS FAIL", the sums of the TAP summary lines (# pass N / # fail N) in FILE.
+count() {
+  awk '/^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 } END { print p + 0, f + 0 }' "$1" 2>/dev/null || echo "0 0"
+}
+
+# step NAME COMMAND...: runs a step that is a single check (typecheck, setup).
+step() {
+  local name="$1"; shift
+  echo "=== $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); failures+=("$name")
+  fi
+}
+
+# node_tests NAME FILE...: node's test runner, spec on the console, TAP into a file for counting.
+node_tests() {
+  local name="$1"; shift
+  local tap="$OUT/$name.tap"
+  if [ $# -eq 0 ]; then echo "=== $name: no test files"; return 0; fi
+  echo "=== $name ($# files)"
+  rm -f "$tap"
+  node --import tsx --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" "$@"
+  local rc=$?
+  read -r p f < <(count "$tap")
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ $rc -ne 0 ] && [ "$f" = 0 ]; then
+    failed=$((failed + 1)); failures+=("$name (runner exit $rc)")
+  elif [ "$f" != 0 ]; then
+    failures+=("$name ($f failed)")
+  fi
+}
+
+shopt -s nullglob globstar
+if [ "$WHAT" = all ]; then
+  step typecheck npm run --silent typecheck
+fi
+if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
+  node_tests unit test/unit/**/*.test.ts
+fi
+if [ "$WHAT" = all ] || [ "$WHAT" = integration ]; then
+  if bash scripts/ensure-docker.sh; then
+    node_tests integration test/integration/**/*.test.ts
+    if [ -z "${PGHA_KEEP_CLUSTER:-}" ]; then
+      bash scripts/compose.sh down -v --remove-orphans -t 5 >/dev/null 2>&1 || true
+    fi
+  else
+    failed=$((failed + 1)); failures+=("integration setup (scripts/ensure-docker.sh)")
+  fi
+fi
+# Extension-host tests (mocha inside a real VS Code). The runner prints TAP summary lines
+# (# pass N / # fail N), counted like node's.
+if { [ "$WHAT" = all ] || [ "$WHAT" = vscode ]; } && [ -f scripts/run-vscode-tests.mjs ]; then
+  echo "=== vscode"
+  log="$OUT/vscode.log"
+  npm run --silent test:vscode 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  read -r p f < <(count "$log")
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$rc" -ne 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); failures+=("vscode (runner exit $rc)");
+  elif [ "$f" != 0 ]; then failures+=("vscode ($f failed)"); fi
+fi
+
+echo
+for x in "${failures[@]}"; do echo "failed: $x"; done
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
