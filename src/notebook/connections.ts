@@ -3,6 +3,7 @@
 // server, and node-down errors that say which node and in what state. No vscode import.
 import { Client, type ClientConfig, type QueryResult } from 'pg';
 import Cursor from 'pg-cursor';
+import { classifyPgError, nodeClientConfig } from '../core/connection';
 import type { ClusterTopology } from '../core/topology';
 import type { NodeRun, SqlErrorInfo, StatementResult } from './render';
 import { lineOfPosition, splitStatements, type Statement } from './statements';
@@ -80,16 +81,8 @@ export class NodeSession {
   ) {}
 
   private config(database = this.endpoint.database): ClientConfig {
-    const u = this.topology.superuser;
-    return {
-      host: this.topology.host,
-      port: this.endpoint.port,
-      user: u.user,
-      password: u.password,
-      database,
-      connectionTimeoutMillis: this.connectTimeoutMs,
-      application_name: 'pgha-notebook',
-    };
+    // No client-side query timeout: a notebook query runs until it ends or the user cancels it.
+    return nodeClientConfig(this.topology, this.endpoint.port, { database, connectTimeoutMs: this.connectTimeoutMs, queryTimeoutMs: 0, applicationName: 'pgha-notebook' });
   }
 
   private async connect(): Promise<Client> {
@@ -158,7 +151,7 @@ export class NodeSession {
     } catch {
       state = undefined;
     }
-    const why = message(e) || fields(e).code || 'connection failed';
+    const why = classifyPgError(e).message || 'connection failed';
     return state ? `${state}; ${why}` : why;
   }
 
@@ -168,7 +161,8 @@ export class NodeSession {
     if (!running) return;
     if (this.endpoint.node && this.pid !== undefined) {
       // A second connection to the same node: pg_cancel_backend(pid) stops the running statement.
-      const side = new Client({ ...this.config(this.topology.superuser.database), connectionTimeoutMillis: 3000, application_name: 'pgha-notebook-cancel' });
+      const side = new Client(nodeClientConfig(this.topology, this.endpoint.port, { connectTimeoutMs: 3000, applicationName: 'pgha-notebook-cancel' }));
+      side.on('error', () => undefined);
       try {
         await side.connect();
         await side.query('SELECT pg_cancel_backend($1)', [this.pid]);
