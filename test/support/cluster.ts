@@ -19,7 +19,10 @@
 //   containers                        engine Containers (stop/start/kill/exec/logs by name)
 //   nodePort(key), containerOf(key)   host port and container name of a node
 //   scriptEnv()                       process env with the topology's PGHA_* variables (to run cluster/*.sh)
+//   runClusterScript(name, args, env?) runs cluster/NAME from cluster/ as the README does → { code, stdout, stderr, ms }
 // `t` is node:test's TestContext (diagnostics go to t.diagnostic); every parameter named t is optional.
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import { Client } from 'pg';
 import { nodeClientConfig } from '../../src/core/connection';
 import { topologyFromEnv, topologyEnv, type NodeKey } from '../../src/core/topology';
@@ -54,6 +57,29 @@ function portOf(target: NodeKey | number): number {
 
 export function scriptEnv(): NodeJS.ProcessEnv {
   return { ...process.env, ...topologyEnv(topology) };
+}
+
+export interface ScriptResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** Runs a workshop script the way the README does (`./NAME ARGS` in cluster/), with the topology's env. */
+export function runClusterScript(name: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<ScriptResult> {
+  const cwd = path.dirname(topology.composeFile);
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(`./${name}`, args, { cwd, env: { ...scriptEnv(), NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }); });
+  });
 }
 
 export async function waitFor<T>(cond: () => Promise<T> | T, timeoutMs: number, what = 'condition', intervalMs = 100): Promise<NonNullable<T>> {
