@@ -359,10 +359,24 @@ export class NotebookConnections {
     return s;
   }
 
-  /** Each PostgreSQL node's role now, asked of the node itself (pg_is_in_recovery()). */
+  /**
+   * Each PostgreSQL node's role now, asked of the node itself (pg_is_in_recovery()) on a connection
+   * of its own, so a long query running in a cell never delays resolving another cell's target.
+   */
   async probeRoles(): Promise<Map<string, NodeRoleInfo>> {
     const t = this.topology();
-    const entries = await Promise.all(t.nodes.map(async (n) => [n.service, await this.session(nodeEndpoint(t, n)).probeRole()] as const));
+    const entries = await Promise.all(
+      t.nodes.map(async (n) => {
+        const ep = nodeEndpoint(t, n);
+        const key = `probe:${ep.id}@${ep.port}`;
+        let s = this.sessions.get(key);
+        if (!s) {
+          s = new NodeSession(ep, t, this.describe, 3000);
+          this.sessions.set(key, s);
+        }
+        return [n.service, await s.probeRole()] as const;
+      }),
+    );
     return new Map(entries);
   }
 

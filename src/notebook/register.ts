@@ -88,8 +88,14 @@ export function registerNotebook(context: vscode.ExtensionContext, services: Ser
   vscode.workspace.notebookDocuments.forEach(prefer);
   context.subscriptions.push(vscode.workspace.onDidOpenNotebookDocument(prefer));
 
+  const selected = new Set<vscode.NotebookDocument>();
+  context.subscriptions.push(
+    controller.controller.onDidChangeSelectedNotebooks(({ notebook, selected: on }) => (on ? selected.add(notebook) : selected.delete(notebook))),
+    vscode.workspace.onDidCloseNotebookDocument((nb) => selected.delete(nb)),
+  );
   const selectController = async (nb: vscode.NotebookDocument) => {
     prefer(nb);
+    if (selected.has(nb)) return;
     await vscode.commands.executeCommand('notebook.selectKernel', { notebookEditor: vscode.window.activeNotebookEditor, id: CONTROLLER_ID, extension: context.extension.id });
   };
 
@@ -205,7 +211,7 @@ export function registerNotebook(context: vscode.ExtensionContext, services: Ser
         void vscode.window.showInformationMessage(vscode.l10n.t('Select a SQL cell of a PG HA Workshop notebook first.'));
         return;
       }
-      prefer(cells[0].notebook);
+      await selectController(cells[0].notebook).catch((e) => services.log.warn(`notebook: could not select the controller: ${String(e)}`));
       await controller.executeCells(cells, 'all');
     }),
     vscode.commands.registerCommand(NotebookCommands.pickDefaultNode, async (target?: string) => {
