@@ -1,14 +1,18 @@
 // Entry point: builds the shared services once and hands them to each feature's register function.
 // Each feature lives in its own folder and registers its own commands, views and disposables.
 import * as vscode from 'vscode';
+import { registerClusterCommands } from './commands';
 import { registerNotebook } from './notebook/register';
 import { createServices, type Services } from './services';
+import { registerClusterView } from './views';
 
 type Register = (context: vscode.ExtensionContext, services: Services) => void;
 
 // One line per feature; keep the list sorted by folder.
 const features: Register[] = [
+  registerClusterCommands,
   registerNotebook,
+  registerClusterView,
 ];
 
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {

@@ -1,18 +1,61 @@
 // The long-lived objects every feature shares, created once per activation.
 import * as vscode from 'vscode';
+import type Docker from 'dockerode';
+import { ClusterMonitor } from './core/monitor';
+import { DEFAULT_THRESHOLDS, type Thresholds } from './core/status';
 import { topologyFromEnv, type ClusterTopology } from './core/topology';
+import { Containers, createDockerClient } from './docker/engine';
 
 export interface Services {
   readonly log: vscode.LogOutputChannel;
   /** Current topology: settings over PGHA_* environment variables over defaults. */
   topology(): ClusterTopology;
+  /** Docker client for the "pgHaWorkshop.dockerHost" setting (rebuilt when the setting changes). */
+  docker(): Docker;
+  /** Container operations on that client (start/stop/kill/exec/logs, DockerError on failure). */
+  containers(): Containers;
+  /** The live ClusterStatus every view renders (src/core/monitor.ts); started at activation. */
+  readonly monitor: ClusterMonitor;
+  /** Set by the cluster view: its tree data provider (extension-host tests read its items). */
+  clusterTree?: vscode.TreeDataProvider<unknown>;
+}
+
+/** Monitor settings: poll interval and the workshop's alert thresholds. */
+function monitorSettings(): { pollIntervalMs: number; thresholds: Thresholds } {
+  const c = vscode.workspace.getConfiguration('pgHaWorkshop');
+  return {
+    pollIntervalMs: c.get<number>('pollIntervalMs', 1000),
+    thresholds: {
+      lagSeconds: c.get<number>('alerts.lagSeconds', DEFAULT_THRESHOLDS.lagSeconds),
+      retainedWalBytes: c.get<number>('alerts.retainedWalBytes', DEFAULT_THRESHOLDS.retainedWalBytes),
+    },
+  };
 }
 
 export function createServices(context: vscode.ExtensionContext): Services {
   const log = vscode.window.createOutputChannel('PG HA Workshop', { log: true });
   context.subscriptions.push(log);
+  const dockerHost = () => vscode.workspace.getConfiguration('pgHaWorkshop').get<string>('dockerHost', '');
+  let docker = createDockerClient(dockerHost());
+  let containers = new Containers(docker);
+  const topology = () => topologyFromEnv(process.env);
+  const monitor = new ClusterMonitor({ docker, topology: topology(), log, ...monitorSettings() });
+  context.subscriptions.push(
+    monitor,
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('pgHaWorkshop')) return;
+      if (e.affectsConfiguration('pgHaWorkshop.dockerHost')) {
+        docker = createDockerClient(dockerHost());
+        containers = new Containers(docker);
+      }
+      monitor.configure({ docker, topology: topology(), ...monitorSettings() });
+    }),
+  );
   return {
     log,
-    topology: () => topologyFromEnv(process.env),
+    topology,
+    docker: () => docker,
+    containers: () => containers,
+    monitor,
   };
 }

@@ -1,0 +1,111 @@
+// What every cluster command shares: the node it applies to (tree item, name, or a quick pick),
+// and the one place where an error becomes a message (what, why, what to do) — never an
+// unhandled rejection.
+import * as vscode from 'vscode';
+import { NodeActionError, type NodeActionContext } from '../core/nodeActions';
+import type { ClusterStatus, NodeStatus } from '../core/status';
+import type { NodeKey } from '../core/topology';
+import { ComposeError } from '../docker/compose';
+import { DockerError } from '../docker/engine';
+import type { Services } from '../services';
+import type { ClusterTreeElement } from '../views/clusterTree';
+
+const t = vscode.l10n.t;
+
+export const ClusterCommands = {
+  startCluster: 'pgHaWorkshop.startCluster',
+  stopCluster: 'pgHaWorkshop.stopCluster',
+  resetCluster: 'pgHaWorkshop.resetCluster',
+  refresh: 'pgHaWorkshop.refreshCluster',
+  stopNode: 'pgHaWorkshop.stopNode',
+  startNode: 'pgHaWorkshop.startNode',
+  restartNode: 'pgHaWorkshop.restartNode',
+  killNode: 'pgHaWorkshop.killNode',
+  promoteReplica: 'pgHaWorkshop.promoteReplica',
+  openPsql: 'pgHaWorkshop.openPsql',
+  showNodeLogs: 'pgHaWorkshop.showNodeLogs',
+  copyConnectionString: 'pgHaWorkshop.copyConnectionString',
+} as const;
+
+/** What a command resolves to, so callers (walkthrough, tests) can tell success from a refusal. */
+export type CommandOutcome<T = unknown> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string; readonly cancelled?: boolean };
+
+export type NodeRef = NodeKey | 'pgbouncer';
+
+export function actionContext(services: Services): NodeActionContext {
+  return { topology: services.topology(), containers: services.containers() };
+}
+
+/** A node named by a tree element, a key/service/container string, or `{ node: ... }`. */
+export function nodeFromArg(arg: unknown): string | undefined {
+  if (typeof arg === 'string' && arg) return arg;
+  if (arg && typeof arg === 'object') {
+    const e = arg as Partial<ClusterTreeElement> & { node?: unknown };
+    if (e.kind === 'node' && 'key' in e) return e.key;
+    if (e.kind === 'pgbouncer') return 'pgbouncer';
+    if (typeof e.node === 'string') return e.node;
+  }
+  return undefined;
+}
+
+export function optionsFromArgs(args: unknown[]): Record<string, unknown> {
+  for (const a of args) if (a && typeof a === 'object' && !Array.isArray(a) && !('kind' in a)) return a as Record<string, unknown>;
+  return {};
+}
+
+/** Asks which node, offering only the ones `fits` accepts. undefined when the user cancels. */
+export async function pickNode(services: Services, title: string, fits: (n: NodeStatus | 'pgbouncer', s: ClusterStatus) => boolean, includePgBouncer = false): Promise<NodeRef | undefined> {
+  const s = services.monitor.current ?? (await services.monitor.refresh());
+  type Item = vscode.QuickPickItem & { ref: NodeRef };
+  const items: Item[] = s.nodes.filter((n) => fits(n, s)).map((n) => ({ label: n.container, description: n.role, detail: n.problem, ref: n.key }));
+  if (includePgBouncer && fits('pgbouncer', s)) items.push({ label: s.pgbouncer.container, description: 'PgBouncer', ref: 'pgbouncer' });
+  if (items.length === 0) {
+    void vscode.window.showWarningMessage(t('{0}: no node fits right now. Check the cluster view.', title));
+    return undefined;
+  }
+  const choice = await vscode.window.showQuickPick(items, { title, placeHolder: t('Pick a node') });
+  return choice?.ref;
+}
+
+/** The user-facing text of any error, and the buttons that fix its usual causes. */
+export function describeError(e: unknown): { message: string; actions: string[] } {
+  if (e instanceof NodeActionError) {
+    if (e.problem === 'noContainer') return { message: e.message, actions: [t('Start Cluster')] };
+    if (e.problem === 'docker') return { message: e.message, actions: [t('Open Docker Host Setting')] };
+    return { message: e.message, actions: [t('Show Node Logs')].filter(() => e.problem === 'promoteFailed' || e.problem === 'unreachable') };
+  }
+  if (e instanceof DockerError) return { message: e.message, actions: e.problem === 'notFound' ? [t('Start Cluster')] : [t('Open Docker Host Setting')] };
+  if (e instanceof ComposeError) return { message: e.message, actions: e.problem === 'notRunning' || e.problem === 'noPermission' ? [t('Open Docker Host Setting')] : [] };
+  return { message: e instanceof Error ? e.message : String(e), actions: [] };
+}
+
+/** Runs a command body; shows and logs any error; never rejects. */
+export async function runCommand<T>(services: Services, what: string, body: () => PromiseLike<T>, node?: string): Promise<CommandOutcome<T>> {
+  try {
+    return { ok: true, value: await body() };
+  } catch (e) {
+    const { message, actions } = describeError(e);
+    services.log.error(`${what}: ${message}`);
+    void vscode.window.showErrorMessage(message, ...actions).then(async (pick) => {
+      if (pick === t('Start Cluster')) await vscode.commands.executeCommand(ClusterCommands.startCluster);
+      else if (pick === t('Open Docker Host Setting')) await vscode.commands.executeCommand('workbench.action.openSettings', 'pgHaWorkshop.dockerHost');
+      else if (pick === t('Show Node Logs') && node) await vscode.commands.executeCommand(ClusterCommands.showNodeLogs, node);
+    });
+    return { ok: false, message };
+  }
+}
+
+export function cancelled(): CommandOutcome<never> {
+  return { ok: false, message: t('Cancelled.'), cancelled: true };
+}
+
+/** The node a command applies to: from the argument, else asked; undefined when cancelled. */
+export async function targetNode(services: Services, arg: unknown, title: string, fits: (n: NodeStatus | 'pgbouncer', s: ClusterStatus) => boolean, includePgBouncer = true): Promise<string | undefined> {
+  return nodeFromArg(arg) ?? (await pickNode(services, title, fits, includePgBouncer));
+}
+
+export const isRunning = (n: NodeStatus | 'pgbouncer', s: ClusterStatus) => (n === 'pgbouncer' ? s.pgbouncer.containerState.status : n.containerState.status) === 'running';
+export const isStopped = (n: NodeStatus | 'pgbouncer', s: ClusterStatus) => {
+  const st = n === 'pgbouncer' ? s.pgbouncer.containerState.status : n.containerState.status;
+  return st !== 'running' && st !== 'missing';
+};

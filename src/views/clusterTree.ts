@@ -1,0 +1,331 @@
+// The cluster view: one item per node (and PgBouncer), rendered from the monitor's ClusterStatus.
+// Alerts (split brain, timeline divergence, lag over threshold ...) come first. Each node expands
+// into its figures (LSNs, lag, upstream, standbys, slots, container); PgBouncer into its target
+// and pools. contextValue drives the menus: node.<primary|replica|unknown>.<running|stopped>,
+// pgbouncer.<running|stopped>.
+import * as vscode from 'vscode';
+import { formatBytes, formatDuration } from '../core/format';
+import type { Alert, ClusterStatus, Health, NodeRole, NodeStatus, PgBouncerStatus } from '../core/status';
+import type { NodeKey } from '../core/topology';
+
+export type ClusterTreeElement =
+  | { readonly kind: 'node'; readonly key: NodeKey }
+  | { readonly kind: 'pgbouncer' }
+  | { readonly kind: 'alert'; readonly alert: Alert }
+  | { readonly kind: 'message'; readonly id: string; readonly text: string; readonly icon: string; readonly command?: vscode.Command }
+  | { readonly kind: 'detail'; readonly id: string; readonly label: string; readonly description?: string; readonly tooltip?: string; readonly icon?: string; readonly children?: readonly ClusterTreeElement[] };
+
+const t = vscode.l10n.t;
+
+export function roleLabel(n: NodeStatus, status: ClusterStatus): string {
+  switch (n.role) {
+    case 'primary':
+      return t('primary');
+    case 'replica':
+      return t('replica');
+    case 'cascadingReplica':
+      return t('cascading replica of {0}', upstreamName(n, status));
+    case 'notStreaming':
+      return t('replica · not streaming');
+    case 'starting':
+      return t('starting…');
+    case 'unreachable':
+      return t('not answering');
+    case 'down':
+      return n.containerState.status === 'missing' ? t('not created') : n.containerState.exitCode === 137 ? t('killed') : t('stopped');
+  }
+}
+
+function upstreamName(n: NodeStatus, status: ClusterStatus): string {
+  if (n.upstream) return status.nodes.find((x) => x.key === n.upstream)?.container ?? n.upstream;
+  return n.upstreamHost ?? '?';
+}
+
+/** `primary · TL 1`, `replica · 0 B · 3 ms`, `stopped` */
+export function nodeDescription(n: NodeStatus, status: ClusterStatus): string {
+  const role = roleLabel(n, status);
+  if (n.role === 'primary') return `${role} · TL ${n.timeline ?? '?'}`;
+  if ((n.role === 'replica' || n.role === 'cascadingReplica') && n.lag) {
+    return `${role} · ${formatBytes(n.lag.bytes)} · ${formatDuration(n.lag.replayMs)}`;
+  }
+  return role;
+}
+
+const HEALTH_COLOR: Record<Health, string | undefined> = {
+  ok: undefined,
+  warning: 'list.warningForeground',
+  error: 'list.errorForeground',
+  pending: undefined,
+  off: 'disabledForeground',
+};
+
+const ROLE_ICON: Record<NodeRole, [string, string | undefined]> = {
+  primary: ['database', 'charts.green'],
+  replica: ['mirror', 'charts.blue'],
+  cascadingReplica: ['type-hierarchy-sub', 'charts.blue'],
+  notStreaming: ['debug-disconnect', 'list.warningForeground'],
+  starting: ['loading~spin', undefined],
+  unreachable: ['error', 'list.errorForeground'],
+  down: ['circle-slash', 'disabledForeground'],
+};
+
+function nodeIcon(n: NodeStatus): vscode.ThemeIcon {
+  const [icon, roleColor] = ROLE_ICON[n.role];
+  const color = n.health === 'error' || n.health === 'warning' ? HEALTH_COLOR[n.health] : roleColor;
+  // A writable node in a split brain gets the warning sign itself, not just a colour.
+  const id = n.health === 'error' && n.role === 'primary' ? 'warning' : icon;
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+}
+
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? '–' : formatDuration(v));
+const bytes = (v: number | null | undefined) => (v === null || v === undefined ? '–' : formatBytes(v));
+
+export function nodeTooltip(n: NodeStatus, status: ClusterStatus): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${n.container}** — ${roleLabel(n, status)}\n\n`);
+  const rows: [string, string][] = [];
+  rows.push([t('Container'), `${n.containerState.status}${n.containerState.health ? ` (${n.containerState.health})` : ''}${n.containerState.exitCode !== undefined ? `, exit ${n.containerState.exitCode}` : ''}`]);
+  rows.push([t('Port'), `${n.hostPort}`]);
+  if (n.timeline !== undefined) rows.push([t('Timeline'), `${n.timeline}`]);
+  if (n.upstream || n.upstreamHost) rows.push([t('Streams from'), upstreamName(n, status)]);
+  if (n.currentLsn) rows.push([t('Current LSN'), n.currentLsn]);
+  if (n.receiveLsn) rows.push([t('Received LSN'), n.receiveLsn]);
+  if (n.replayLsn) rows.push([t('Replayed LSN'), n.replayLsn]);
+  if (n.lag) {
+    rows.push([t('Lag (bytes behind upstream)'), bytes(n.lag.bytes)]);
+    rows.push([t('Write / flush / replay lag'), `${ms(n.lag.writeMs)} / ${ms(n.lag.flushMs)} / ${ms(n.lag.replayMs)}`]);
+    rows.push([t('Received, not replayed'), bytes(n.lag.receiveReplayBytes)]);
+    rows.push([t('Last replayed commit'), n.lag.lastReplayAgeMs === null ? '–' : t('{0} ago (grows while the primary is idle: not lag)', formatDuration(n.lag.lastReplayAgeMs))]);
+  }
+  if (n.syncState) rows.push([t('Sync state'), n.syncState]);
+  if (n.replayPaused) rows.push([t('Replay'), t('paused')]);
+  if (n.walReceiver) rows.push([t('WAL receiver'), `${n.walReceiver.status}${n.walReceiver.senderHost ? ` ← ${n.walReceiver.senderHost}:${n.walReceiver.senderPort ?? ''}` : ''}`]);
+  for (const r of n.downstream) rows.push([t('Standby {0}', r.applicationName), `${r.state}, ${r.syncState}, ${bytes(r.replayBytes)} · ${ms(r.replayLagMs)}`]);
+  for (const s of n.slots) rows.push([t('Slot {0}', s.name), `${s.active ? t('active') : t('inactive')}, ${t('retains {0}', bytes(s.retainedBytes))}`]);
+  if (n.synchronousStandbyNames) rows.push(['synchronous_standby_names', n.synchronousStandbyNames]);
+  if (n.problem) rows.push([t('Problem'), n.problem]);
+  md.appendMarkdown(`| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`);
+  return md;
+}
+
+function pgbouncerDescription(b: PgBouncerStatus, status: ClusterStatus): string {
+  if (b.containerState.status !== 'running') return b.containerState.status === 'missing' ? t('not created') : t('stopped');
+  if (b.health === 'pending') return t('starting…');
+  if (b.problem) return t('not answering');
+  const target = b.target ? (status.nodes.find((n) => n.key === b.target)?.container ?? b.targetHost) : b.targetHost;
+  const arrow = `→ ${target ?? '?'}`;
+  if (b.paused) return `${arrow} · ${t('paused')}`;
+  return b.targetIsPrimary === false ? `${arrow} · ${t('not the primary')}` : arrow;
+}
+
+function pgbouncerTooltip(b: PgBouncerStatus, status: ClusterStatus): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${b.container}** — PgBouncer ${pgbouncerDescription(b, status)}\n\n`);
+  const rows: [string, string][] = [[t('Container'), `${b.containerState.status}${b.containerState.health ? ` (${b.containerState.health})` : ''}`], [t('Port'), `${b.hostPort}`]];
+  if (b.targetHost) rows.push([t('Sends demodb to'), `${b.targetHost}:${b.targetPort ?? ''}`]);
+  for (const p of b.pools) rows.push([t('Pool {0}/{1}', p.database, p.user), t('{0} clients active, {1} waiting · {2} servers active, {3} idle', p.clientsActive, p.clientsWaiting, p.serversActive, p.serversIdle)]);
+  if (b.problem) rows.push([t('Problem'), b.problem]);
+  md.appendMarkdown(`| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`);
+  return md;
+}
+
+function detail(parent: string, name: string, label: string, description?: string, icon?: string, tooltip?: string, children?: ClusterTreeElement[]): ClusterTreeElement {
+  return { kind: 'detail', id: `${parent}/${name}`, label, description, icon, tooltip, children };
+}
+
+export function nodeDetails(n: NodeStatus, status: ClusterStatus): ClusterTreeElement[] {
+  const id = `node:${n.key}`;
+  const out: ClusterTreeElement[] = [];
+  if (n.problem) out.push(detail(id, 'problem', t('Problem'), n.problem, 'warning'));
+  if (n.role === 'down') {
+    out.push(detail(id, 'container', t('Container'), `${n.containerState.status}${n.containerState.exitCode !== undefined ? ` (exit ${n.containerState.exitCode})` : ''}`, 'package'));
+    return out;
+  }
+  if (n.upstream || n.upstreamHost) out.push(detail(id, 'upstream', t('Streams from'), upstreamName(n, status), 'arrow-left'));
+  if (n.timeline !== undefined) out.push(detail(id, 'timeline', t('Timeline'), String(n.timeline), 'git-commit'));
+  if (n.currentLsn) out.push(detail(id, 'currentLsn', t('Current LSN'), n.currentLsn, 'symbol-number'));
+  if (n.receiveLsn) out.push(detail(id, 'receiveLsn', t('Received LSN'), n.receiveLsn, 'symbol-number'));
+  if (n.replayLsn) out.push(detail(id, 'replayLsn', t('Replayed LSN'), n.replayLsn, 'symbol-number'));
+  if (n.lag) {
+    out.push(detail(id, 'lagBytes', t('Lag'), `${bytes(n.lag.bytes)} · ${t('replay lag {0}', ms(n.lag.replayMs))}`, 'watch', t('Write / flush / replay lag: {0} / {1} / {2}', ms(n.lag.writeMs), ms(n.lag.flushMs), ms(n.lag.replayMs))));
+    out.push(
+      detail(id, 'lastReplay', t('Last replayed commit'), n.lag.lastReplayAgeMs === null ? '–' : t('{0} ago', formatDuration(n.lag.lastReplayAgeMs)), 'history', t('now() − pg_last_xact_replay_timestamp(): the time since the last replayed commit. It grows while the primary is idle, so it is not lag.')),
+    );
+  }
+  if (n.syncState) out.push(detail(id, 'sync', t('Sync state'), n.syncState, 'sync'));
+  if (n.replayPaused) out.push(detail(id, 'paused', t('Replay'), t('paused'), 'debug-pause'));
+  if (n.walReceiver) out.push(detail(id, 'walReceiver', t('WAL receiver'), `${n.walReceiver.status}${n.walReceiver.senderHost ? ` ← ${n.walReceiver.senderHost}` : ''}`, 'radio-tower'));
+  if (n.downstream.length) {
+    out.push(
+      detail(
+        id,
+        'standbys',
+        t('Standbys'),
+        String(n.downstream.length),
+        'type-hierarchy',
+        undefined,
+        n.downstream.map((r) => detail(`${id}/standbys`, r.applicationName, r.applicationName, `${r.state} · ${r.syncState} · ${bytes(r.replayBytes)} · ${ms(r.replayLagMs)}`, 'mirror', t('sent {0}, written {1}, flushed {2}, replayed {3} behind', bytes(r.sentBytes), bytes(r.writeBytes), bytes(r.flushBytes), bytes(r.replayBytes)))),
+      ),
+    );
+  }
+  if (n.slots.length) {
+    out.push(
+      detail(
+        id,
+        'slots',
+        t('Replication slots'),
+        String(n.slots.length),
+        'bookmark',
+        undefined,
+        n.slots.map((s) => detail(`${id}/slots`, s.name, s.name, `${s.active ? t('active') : t('inactive')} · ${t('retains {0}', bytes(s.retainedBytes))}${s.walStatus ? ` · ${s.walStatus}` : ''}`, s.active ? 'bookmark' : 'warning')),
+      ),
+    );
+  }
+  out.push(detail(id, 'container', t('Container'), `${n.containerState.status}${n.containerState.health ? ` (${n.containerState.health})` : ''} · 127.0.0.1:${n.hostPort}`, 'package'));
+  return out;
+}
+
+function pgbouncerDetails(b: PgBouncerStatus, status: ClusterStatus): ClusterTreeElement[] {
+  const id = 'pgbouncer';
+  const out: ClusterTreeElement[] = [];
+  if (b.problem) out.push(detail(id, 'problem', t('Problem'), b.problem, 'warning'));
+  if (b.targetHost) {
+    const who = b.target ? status.nodes.find((n) => n.key === b.target) : undefined;
+    out.push(detail(id, 'target', t('Sends demodb to'), `${who ? who.container : b.targetHost}:${b.targetPort ?? ''}${b.targetIsPrimary === false ? ` · ${t('not the primary')}` : ''}`, b.targetIsPrimary === false ? 'warning' : 'arrow-right'));
+  }
+  for (const p of b.pools) {
+    out.push(detail(id, `pool:${p.database}:${p.user}`, t('Pool {0}/{1}', p.database, p.user), t('{0} active, {1} waiting clients · {2} active, {3} idle servers', p.clientsActive, p.clientsWaiting, p.serversActive, p.serversIdle), 'layers'));
+  }
+  out.push(detail(id, 'container', t('Container'), `${b.containerState.status}${b.containerState.health ? ` (${b.containerState.health})` : ''} · 127.0.0.1:${b.hostPort}`, 'package'));
+  return out;
+}
+
+export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeElement>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ClusterTreeElement | undefined | void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private status: ClusterStatus | undefined;
+  /** Last role seen per node, so a stopped replica still offers replica actions. */
+  private readonly lastRole = new Map<NodeKey, 'primary' | 'replica'>();
+
+  update(status: ClusterStatus): void {
+    this.status = status;
+    for (const n of status.nodes) {
+      if (n.role === 'primary') this.lastRole.set(n.key, 'primary');
+      else if (n.role === 'replica' || n.role === 'cascadingReplica' || n.role === 'notStreaming') this.lastRole.set(n.key, 'replica');
+    }
+    this.changed.fire();
+  }
+
+  get current(): ClusterStatus | undefined {
+    return this.status;
+  }
+
+  getChildren(element?: ClusterTreeElement): ClusterTreeElement[] {
+    const s = this.status;
+    if (!element) {
+      if (!s) return [];
+      if (!s.docker.ok) return [{ kind: 'message', id: 'docker', text: s.docker.message, icon: 'warning' }];
+      // Nothing exists yet: the view's welcome content (keyed on pgHaWorkshop.clusterState) says what to do.
+      if (s.nodes.every((n) => n.containerState.status === 'missing') && s.pgbouncer.containerState.status === 'missing') return [];
+      return [...s.alerts.map((alert): ClusterTreeElement => ({ kind: 'alert', alert })), ...s.nodes.map((n): ClusterTreeElement => ({ kind: 'node', key: n.key })), { kind: 'pgbouncer' }];
+    }
+    if (!s) return [];
+    switch (element.kind) {
+      case 'node': {
+        const n = s.nodes.find((x) => x.key === element.key);
+        return n ? nodeDetails(n, s) : [];
+      }
+      case 'pgbouncer':
+        return pgbouncerDetails(s.pgbouncer, s);
+      case 'detail':
+        return [...(element.children ?? [])];
+      default:
+        return [];
+    }
+  }
+
+  getParent(): undefined {
+    return undefined;
+  }
+
+  getTreeItem(e: ClusterTreeElement): vscode.TreeItem {
+    const s = this.status;
+    switch (e.kind) {
+      case 'node': {
+        const n = s!.nodes.find((x) => x.key === e.key)!;
+        const item = new vscode.TreeItem(n.container, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `node:${n.key}`;
+        item.description = nodeDescription(n, s!);
+        item.tooltip = nodeTooltip(n, s!);
+        item.iconPath = nodeIcon(n);
+        const role = n.role === 'primary' ? 'primary' : n.role === 'down' || n.role === 'starting' || n.role === 'unreachable' ? (this.lastRole.get(n.key) ?? 'unknown') : 'replica';
+        item.contextValue = `node.${role}.${n.containerState.status === 'running' ? 'running' : 'stopped'}`;
+        item.accessibilityInformation = { label: `${n.container}, ${item.description}` };
+        return item;
+      }
+      case 'pgbouncer': {
+        const b = s!.pgbouncer;
+        const item = new vscode.TreeItem(b.container, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = 'pgbouncer';
+        item.description = pgbouncerDescription(b, s!);
+        item.tooltip = pgbouncerTooltip(b, s!);
+        const color = b.health === 'ok' ? 'charts.purple' : HEALTH_COLOR[b.health];
+        item.iconPath = new vscode.ThemeIcon(b.health === 'pending' ? 'loading~spin' : 'plug', color ? new vscode.ThemeColor(color) : undefined);
+        item.contextValue = `pgbouncer.${b.containerState.status === 'running' ? 'running' : 'stopped'}`;
+        return item;
+      }
+      case 'alert': {
+        const a = e.alert;
+        const item = new vscode.TreeItem(alertTitle(a), vscode.TreeItemCollapsibleState.None);
+        item.id = `alert:${a.id}`;
+        item.description = a.message;
+        item.tooltip = new vscode.MarkdownString(`**${alertTitle(a)}**\n\n${a.message}`);
+        item.iconPath = new vscode.ThemeIcon(a.severity === 'error' ? 'error' : 'warning', new vscode.ThemeColor(a.severity === 'error' ? 'list.errorForeground' : 'list.warningForeground'));
+        item.contextValue = `alert.${a.kind}`;
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(e.text, vscode.TreeItemCollapsibleState.None);
+        item.id = `message:${e.id}`;
+        item.tooltip = e.text;
+        item.iconPath = new vscode.ThemeIcon(e.icon);
+        item.command = e.command;
+        return item;
+      }
+      case 'detail': {
+        const item = new vscode.TreeItem(e.label, e.children?.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        item.id = e.id;
+        item.description = e.description;
+        item.tooltip = e.tooltip ?? (e.description ? `${e.label}: ${e.description}` : e.label);
+        if (e.icon) item.iconPath = new vscode.ThemeIcon(e.icon);
+        item.contextValue = 'detail';
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+export function alertTitle(a: Alert): string {
+  switch (a.kind) {
+    case 'splitBrain':
+      return t('Split brain');
+    case 'timelineDivergence':
+      return t('Timeline divergence');
+    case 'lagOverThreshold':
+      return t('Replication lag over threshold');
+    case 'slotRetainedWal':
+      return t('Slot retains too much WAL');
+    case 'inactiveSlot':
+      return t('Inactive replication slot');
+    case 'notStreaming':
+      return t('Replica not streaming');
+    case 'noPrimary':
+      return t('No primary');
+    case 'pgbouncerNotOnPrimary':
+      return t('PgBouncer not on the primary');
+  }
+}
