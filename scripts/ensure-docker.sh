@@ -4,8 +4,10 @@
 #      when none answers; elsewhere: says what to install or start, and fails),
 #   2. a Compose CLI (v2 `docker compose` or v1 `docker-compose`),
 #   3. the local image pgha-local:15 (scripts/build-image.sh; built once from Debian packages,
-#      then cached), so tests never pull from a registry.
+#      then cached), so tests never pull from a registry. `--engine-only` skips this step.
 set -euo pipefail
+ENGINE_ONLY=""
+[ "${1:-}" = --engine-only ] && ENGINE_ONLY=1
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { echo "ensure-docker: $*"; }
@@ -66,6 +68,7 @@ else
 fi
 
 # 3. The local test image
+[ -z "$ENGINE_ONLY" ] || exit 0
 IMAGE="${PGHA_LOCAL_IMAGE:-pgha-local:15}"
 if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   if ! command -v debootstrap >/dev/null 2>&1; then
