@@ -188,9 +188,18 @@ export function registerNotebook(context: vscode.ExtensionContext, services: Ser
   };
 
   context.subscriptions.push(
-    vscode.commands.registerCommand(NotebookCommands.openMonitoring, async () => {
+    // Optional argument { reveal: 'Demo 3' }: scrolls to and selects the first cell containing that text.
+    vscode.commands.registerCommand(NotebookCommands.openMonitoring, async (arg?: { reveal?: string }) => {
       const doc = await vscode.workspace.openNotebookDocument(monitoringNotebookUri());
-      return show(doc);
+      const editor = await show(doc);
+      const text = typeof arg?.reveal === 'string' ? arg.reveal : undefined;
+      const cell = text ? doc.getCells().find((c) => c.document.getText().includes(text)) : undefined;
+      if (cell) {
+        const range = new vscode.NotebookRange(cell.index, cell.index + 1);
+        editor.selections = [range];
+        editor.revealRange(range, vscode.NotebookEditorRevealType.AtTop);
+      }
+      return editor;
     }),
     vscode.commands.registerCommand(NotebookCommands.create, async () => {
       const md = new vscode.NotebookCellData(
