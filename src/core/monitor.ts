@@ -36,6 +36,8 @@ export interface MonitorOptions {
   readonly pollIntervalMs?: number;
   readonly thresholds?: Thresholds;
   readonly log?: MonitorLog;
+  /** Subscribe to Docker events (default true). Off: container states come from polling only. */
+  readonly dockerEvents?: boolean;
 }
 
 export interface MonitorStats {
@@ -58,6 +60,7 @@ export class ClusterMonitor implements Disposable {
   private thresholds: Thresholds;
   private interval: number;
   private readonly log?: MonitorLog;
+  private readonly useEvents: boolean;
 
   private started = false;
   private running = false; // loops active
@@ -84,6 +87,7 @@ export class ClusterMonitor implements Disposable {
     this.thresholds = opts.thresholds ?? DEFAULT_THRESHOLDS;
     this.interval = Math.max(100, opts.pollIntervalMs ?? 1000);
     this.log = opts.log;
+    this.useEvents = opts.dockerEvents ?? true;
     this.emitter = new Emitter<ClusterStatus>(
       () => this.updateActivity(),
       () => this.updateActivity(),
@@ -179,7 +183,7 @@ export class ClusterMonitor implements Disposable {
   private activate(): void {
     this.running = true;
     const gen = this.generation;
-    void this.openEvents(gen);
+    if (this.useEvents) void this.openEvents(gen);
     void this.containerLoop(gen);
     for (const t of this.allTargets()) void this.probeLoop(t, gen);
   }
@@ -346,12 +350,13 @@ export class ClusterMonitor implements Disposable {
     let p = this.pools.get(t);
     if (p) return p;
     const port = t === 'pgbouncer' ? this.topology.pgbouncer.hostPort : this.topology.nodes.find((n) => n.key === t)!.hostPort;
-    const budget = Math.max(500, Math.min(2000, this.interval));
+    // Each node has its own loop, so these bound only that node's round, never the others'.
+    const budget = Math.max(3000, this.interval);
     const cfg = nodeClientConfig(this.topology, port, {
       database: t === 'pgbouncer' ? 'pgbouncer' : undefined,
       connectTimeoutMs: budget,
-      queryTimeoutMs: budget * 2,
-      statementTimeoutMs: t === 'pgbouncer' ? undefined : budget * 2,
+      queryTimeoutMs: budget + 2000,
+      statementTimeoutMs: t === 'pgbouncer' ? undefined : budget,
       applicationName: 'pg-ha-workshop monitor',
     });
     p = new Pool({ ...cfg, max: 1, idleTimeoutMillis: 0 });
@@ -384,6 +389,11 @@ export class ClusterMonitor implements Disposable {
         result = await probeNode(pool, { key: t });
       }
       if (gen !== this.generation && this.running) return;
+      // A busy machine can make one probe time out: keep the last good answer for a few
+      // intervals instead of flapping the node to "not answering". Docker events still report
+      // a stopped container at once.
+      const prev = this.probes.get(t);
+      if (!result.ok && result.failure.kind === 'timeout' && prev?.ok && Date.now() - prev.at < Math.max(5000, 3 * this.interval)) return;
       this.probes.set(t, result);
       this.queueDerive();
     } catch (e) {
