@@ -1,0 +1,596 @@
+// Failover: choose the replica that has the most WAL, fence the old primary (never two writable
+// nodes), promote, point the other replicas and PgBouncer at the new primary, and measure what it
+// cost from the load ledger: RTO = first failed write → first successful write on the new primary;
+// RPO = acknowledged writes missing on the new primary (count and time window).
+//
+// Order of steps and why:
+//   1 survey          one fresh probe of every node (ClusterStatus); refuse early, change nothing,
+//                     when no replica can take over, on split brain, or when the chosen one lags
+//                     more than maxLagBytes and the caller does not confirm
+//   2 catch up        (switchover only) wait until the candidate replayed the primary's WAL
+//   3 fence           stop (clean: the standbys receive all WAL first) or kill the old primary
+//   4 choose          re-read positions once the old primary is gone: highest replay LSN, then
+//                     highest receive LSN (Patroni/repmgr); the explicit candidate otherwise
+//   5 promote         pg_promote(); on failure the old primary is started again (rollback)
+//   6 checkpoint      on the new primary (pg_rewind of the old primary needs it)
+//   7 replicas        slot on the new primary + primary_conninfo/primary_slot_name + reload
+//   8 pgbouncer       [databases] host + RELOAD
+//   9 measure         RTO/RPO from the ledger
+//
+// API (no vscode; the automatic-failover watcher and the walkthrough call it):
+//   failover(ctx, options) → FailoverResult (throws FailoverError only when nothing was changed)
+//   surveyCluster(ctx)     → ClusterStatus from one fresh probe round
+//   chooseCandidate(cands) → best CandidateInfo (pure)
+//   repointReplica(ctx, replica, newPrimary) / ensureSlot(ctx, onNode, slot)
+import { Client } from 'pg';
+import type { Containers } from '../docker/engine';
+import { classifyPgError, nodeClientConfig, withNodeClient } from './connection';
+import { formatBytes, parseLsn } from './format';
+import { measureRpo, measureRto, type Rpo, type Rto, type WriteLedger } from './ledger';
+import { presentKeys } from './load';
+import { killNode, promoteReplica, startNode, stopNode, NodeActionError } from './nodeActions';
+import { repointPgBouncer } from './pgbouncer';
+import { probeNode, probePgBouncer, type NodeProbe, type PgBouncerProbe } from './probe';
+import { deriveStatus, type ClusterStatus, type NodeStatus } from './status';
+import type { ClusterTopology, NodeKey, PgNodeSpec } from './topology';
+
+export interface FailoverContext {
+  readonly topology: ClusterTopology;
+  readonly containers: Containers;
+  /** Progress lines (the output channel, a test's diagnostic). */
+  readonly log?: (message: string) => void;
+}
+
+export type FencingMode = 'stop' | 'kill';
+
+export interface CandidateInfo {
+  readonly key: NodeKey;
+  readonly service: string;
+  readonly replayLsn: string | null;
+  readonly receiveLsn: string | null;
+  /** Bytes behind the most advanced position known (old primary's last LSN, or the best replica). */
+  readonly behindBytes: number | null;
+}
+
+export interface FailoverOptions {
+  /** 'auto' (default): highest replay LSN. Or a replica's key/service. */
+  readonly candidate?: string;
+  /** How to fence the old primary when it still runs. Default 'stop'. */
+  readonly fencing?: FencingMode;
+  /** Point the other replicas at the new primary (slot + conninfo). Default true. */
+  readonly repointReplicas?: boolean;
+  /** Point PgBouncer at the new primary. Default true. */
+  readonly repointPgBouncer?: boolean;
+  /** A candidate further behind than this needs confirmation. Default 1 MiB (Patroni's maximum_lag_on_failover). */
+  readonly maxLagBytes?: number;
+  /** Asked when the candidate is behind more than maxLagBytes; without it the failover is refused. */
+  readonly confirmLag?: (c: CandidateInfo, others: readonly CandidateInfo[]) => Promise<boolean>;
+  /** Switchover: wait until the candidate replayed everything the primary wrote before fencing. */
+  readonly requireCaughtUp?: boolean;
+  /** The load's ledger, for RTO and RPO. */
+  readonly ledger?: WriteLedger;
+  /** How long to wait for the load's first write on the new primary. Default 30 s. */
+  readonly waitForLoadMs?: number;
+  /** Is the load still running? (no wait for a write when it is not) */
+  readonly loadRunning?: () => boolean;
+  readonly onStep?: (step: FailoverStep) => void;
+  readonly kind?: 'failover' | 'switchover';
+}
+
+export interface FailoverStep {
+  readonly name: 'survey' | 'catchUp' | 'fence' | 'choose' | 'promote' | 'checkpoint' | 'syncConfig' | 'replicas' | 'pgbouncer' | 'measure' | 'rollback';
+  readonly ok: boolean;
+  readonly ms: number;
+  readonly message: string;
+}
+
+export type FailoverProblem = 'noHealthyReplica' | 'splitBrain' | 'badCandidate' | 'candidateBehind' | 'notCaughtUp' | 'fenceFailed' | 'promoteFailed' | 'docker';
+
+/** Thrown when the failover could not start or was rolled back: `state` says where the cluster is. */
+export class FailoverError extends Error {
+  constructor(
+    message: string,
+    readonly problem: FailoverProblem,
+    readonly state: string,
+    readonly steps: readonly FailoverStep[] = [],
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'FailoverError';
+  }
+}
+
+export interface FailoverResult {
+  readonly kind: 'failover' | 'switchover';
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly oldPrimary?: { readonly key: NodeKey; readonly container: string; readonly service: string; readonly wasRunning: boolean; readonly lastLsn?: string | null };
+  readonly fencing: { readonly mode: FencingMode | 'alreadyDown' | 'none'; readonly at?: number; readonly message: string };
+  readonly newPrimary: { readonly key: NodeKey; readonly container: string; readonly service: string; readonly timeline: number; readonly promotedAt: number };
+  readonly candidates: readonly CandidateInfo[];
+  readonly chosenBecause: string;
+  readonly replicas: readonly { readonly key: NodeKey; readonly container: string; readonly ok: boolean; readonly message: string }[];
+  readonly pgbouncer?: { readonly ok: boolean; readonly message: string };
+  /** Time from fencing (or the start when the primary was already down) to the new primary accepting writes. */
+  readonly promotionMs: number;
+  readonly rto?: Rto;
+  readonly rpo?: Rpo;
+  /** Why RTO/RPO are missing, when they are. */
+  readonly measureNote?: string;
+  readonly steps: readonly FailoverStep[];
+  readonly warnings: readonly string[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function lsnCmp(a: string | null | undefined, b: string | null | undefined): number {
+  const x = parseLsn(a) ?? -1n;
+  const y = parseLsn(b) ?? -1n;
+  return x === y ? 0 : x > y ? 1 : -1;
+}
+
+/** Best candidate: highest replay LSN, then highest receive LSN, then topology order. Pure. */
+export function chooseCandidate(cands: readonly CandidateInfo[], order: readonly NodeKey[] = ['replica1', 'replica2', 'primary']): CandidateInfo | undefined {
+  return [...cands].sort((a, b) => lsnCmp(b.replayLsn, a.replayLsn) || lsnCmp(b.receiveLsn, a.receiveLsn) || order.indexOf(a.key) - order.indexOf(b.key))[0];
+}
+
+/** behindBytes of each candidate against `reference` (or the best position among them). Pure. */
+export function withBehind(cands: readonly Omit<CandidateInfo, 'behindBytes'>[], reference?: string | null): CandidateInfo[] {
+  let best = parseLsn(reference) ?? -1n;
+  for (const c of cands) {
+    for (const l of [c.replayLsn, c.receiveLsn]) {
+      const v = parseLsn(l);
+      if (v !== undefined && v > best) best = v;
+    }
+  }
+  return cands.map((c) => {
+    const r = parseLsn(c.replayLsn);
+    return { ...c, behindBytes: r === undefined || best < 0n ? null : Number(best - r) };
+  });
+}
+
+export async function surveyCluster(ctx: Pick<FailoverContext, 'topology' | 'containers'>): Promise<ClusterStatus> {
+  const t = ctx.topology;
+  const names = [...t.nodes.map((n) => n.container), t.pgbouncer.container];
+  let snapshot: Awaited<ReturnType<Containers['snapshot']>>;
+  try {
+    snapshot = await ctx.containers.snapshot(names);
+  } catch (e) {
+    const m = e instanceof Error ? e.message : String(e);
+    throw new FailoverError(m, 'docker', 'unchanged', [], e);
+  }
+  const probeOne = async (spec: PgNodeSpec): Promise<NodeProbe | undefined> => {
+    if (snapshot[spec.container]?.status !== 'running') return undefined;
+    const c = new Client(nodeClientConfig(t, spec.hostPort, { database: 'postgres', connectTimeoutMs: 5000, queryTimeoutMs: 8000, applicationName: 'pgha-failover' }));
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      return await probeNode(c, spec);
+    } catch (e) {
+      return { ok: false, node: spec.key, at: Date.now(), tookMs: 0, failure: classifyPgError(e) };
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  };
+  const probeBouncer = async (): Promise<PgBouncerProbe | undefined> => {
+    if (snapshot[t.pgbouncer.container]?.status !== 'running') return undefined;
+    const c = new Client(nodeClientConfig(t, t.pgbouncer.hostPort, { database: 'pgbouncer', connectTimeoutMs: 5000, queryTimeoutMs: 8000, applicationName: 'pgha-failover' }));
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      return await probePgBouncer(c, t.pgbouncer);
+    } catch (e) {
+      return { ok: false, at: Date.now(), tookMs: 0, failure: classifyPgError(e) } as PgBouncerProbe;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  };
+  const [probes, bouncer] = await Promise.all([Promise.all(t.nodes.map(probeOne)), probeBouncer()]);
+  const nodes: Partial<Record<NodeKey, NodeProbe>> = {};
+  t.nodes.forEach((n, i) => {
+    if (probes[i]) nodes[n.key] = probes[i];
+  });
+  return deriveStatus({ nodes, pgbouncer: bouncer }, { ok: true, states: snapshot }, t);
+}
+
+function isStandby(n: NodeStatus): boolean {
+  return n.role === 'replica' || n.role === 'notStreaming' || n.role === 'cascadingReplica';
+}
+
+function describeNodes(s: ClusterStatus): string {
+  return s.nodes.map((n) => `${n.container}: ${n.role}${n.problem ? ` (${n.problem})` : ''}`).join('; ');
+}
+
+/** Node the standbys stream from (or point at), when no node is writable. */
+function inferOldPrimary(s: ClusterStatus): NodeStatus | undefined {
+  if (s.writable.length === 1) return s.nodes.find((n) => n.key === s.writable[0]);
+  const votes = new Map<NodeKey, number>();
+  for (const n of s.nodes) if (isStandby(n) && n.upstream) votes.set(n.upstream, (votes.get(n.upstream) ?? 0) + 1);
+  const best = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
+  if (best) return s.nodes.find((n) => n.key === best[0]);
+  return s.nodes.find((n) => n.key === 'primary' && (n.role === 'down' || n.role === 'unreachable'));
+}
+
+async function positions(ctx: FailoverContext, nodes: readonly NodeStatus[]): Promise<Omit<CandidateInfo, 'behindBytes'>[]> {
+  const out = await Promise.all(
+    nodes.map(async (n) => {
+      try {
+        return await withNodeClient(
+          ctx.topology,
+          n.hostPort,
+          async (c) => {
+            const r = await c.query<{ rec: boolean; recv: string | null; rep: string | null }>('SELECT pg_is_in_recovery() AS rec, pg_last_wal_receive_lsn()::text AS recv, pg_last_wal_replay_lsn()::text AS rep');
+            const row = r.rows[0];
+            return row?.rec ? { key: n.key, service: n.service, replayLsn: row.rep, receiveLsn: row.recv } : undefined;
+          },
+          { database: 'postgres', connectTimeoutMs: 5000, queryTimeoutMs: 8000 },
+        );
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return out.filter((x): x is Omit<CandidateInfo, 'behindBytes'> => x !== undefined);
+}
+
+async function sql<R extends Record<string, unknown>>(ctx: FailoverContext, port: number, text: string, params: unknown[] = [], timeoutMs = 15_000): Promise<R[]> {
+  return withNodeClient(ctx.topology, port, async (c) => (await c.query<R>(text, params)).rows, { database: 'postgres', connectTimeoutMs: 3000, queryTimeoutMs: timeoutMs });
+}
+
+/** Creates a physical slot on the node when it is missing. Returns true when created. */
+export async function ensureSlot(ctx: FailoverContext, on: PgNodeSpec, slot: string): Promise<boolean> {
+  const rows = await sql<{ created: boolean }>(
+    ctx,
+    on.hostPort,
+    'SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1) THEN false ELSE (SELECT true FROM pg_create_physical_replication_slot($1)) END AS created',
+    [slot],
+  );
+  return rows[0]?.created === true;
+}
+
+export function replicaConninfo(t: ClusterTopology, upstreamService: string, applicationName: string): string {
+  const u = t.replicationUser;
+  return `host=${upstreamService} port=${t.internalPort} user=${u.user} password=${u.password} application_name=${applicationName}`;
+}
+
+/** Points a running standby at `upstream`: slot there, primary_conninfo + primary_slot_name, reload. */
+export async function repointReplica(ctx: FailoverContext, replica: PgNodeSpec, upstream: PgNodeSpec): Promise<void> {
+  await ensureSlot(ctx, upstream, replica.slot);
+  const conninfo = replicaConninfo(ctx.topology, upstream.service, replica.service);
+  await withNodeClient(
+    ctx.topology,
+    replica.hostPort,
+    async (c) => {
+      // ALTER SYSTEM takes no parameters: quote the literal.
+      await c.query(`ALTER SYSTEM SET primary_conninfo = ${quoteLiteral(conninfo)}`);
+      await c.query(`ALTER SYSTEM SET primary_slot_name = ${quoteLiteral(replica.slot)}`);
+      await c.query('SELECT pg_reload_conf()');
+    },
+    { database: 'postgres', connectTimeoutMs: 3000, queryTimeoutMs: 10_000 },
+  );
+}
+
+export function quoteLiteral(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** Resolves when `service` streams from the node at `port` (pg_stat_replication); false on timeout. */
+export async function waitStreaming(ctx: FailoverContext, port: number, service: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const rows = await sql<{ n: number }>(ctx, port, "SELECT count(*)::int AS n FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", [service], 3000);
+      if ((rows[0]?.n ?? 0) > 0) return true;
+    } catch {
+      /* the node may be restarting */
+    }
+    await sleep(250);
+  }
+  return false;
+}
+
+/** Parses synchronous_standby_names into method, count and names. Pure. */
+export function parseSyncNames(s: string): { method: 'FIRST' | 'ANY'; num: number; names: string[] } | undefined {
+  const v = s.trim();
+  if (!v) return undefined;
+  const m = /^(?:(FIRST|ANY)\s+)?(\d+)\s*\((.*)\)\s*$/i.exec(v);
+  const unq = (x: string) => x.trim().replace(/^"(.*)"$/, '$1');
+  if (m) return { method: (m[1]?.toUpperCase() as 'FIRST' | 'ANY') ?? 'FIRST', num: Number(m[2]), names: m[3].split(',').map(unq).filter(Boolean) };
+  return { method: 'FIRST', num: 1, names: v.split(',').map(unq).filter(Boolean) };
+}
+
+export function formatSyncNames(method: 'FIRST' | 'ANY', num: number, names: readonly string[]): string {
+  return `${method} ${num} (${names.map((n) => `"${n}"`).join(', ')})`;
+}
+
+export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): Promise<FailoverResult> {
+  const t = ctx.topology;
+  const kind = o.kind ?? 'failover';
+  const startedAt = Date.now();
+  const steps: FailoverStep[] = [];
+  const warnings: string[] = [];
+  let rolledBack = false;
+  const say = (m: string) => ctx.log?.(m);
+  const step = (name: FailoverStep['name'], ok: boolean, since: number, message: string) => {
+    const s: FailoverStep = { name, ok, ms: Date.now() - since, message };
+    steps.push(s);
+    say(`${kind} ${name}: ${message}`);
+    o.onStep?.(s);
+  };
+  const spec = (k: NodeKey) => t.nodes.find((n) => n.key === k)!;
+
+  // 1 survey
+  let t0 = Date.now();
+  const s = await surveyCluster(ctx);
+  if (s.splitBrain) {
+    throw new FailoverError(
+      `Split brain: ${s.writable.map((k) => spec(k).container).join(' and ')} both accept writes. Fence one of them first (PG HA Workshop: Fence Node), then fail over or rejoin it.`,
+      'splitBrain',
+      'unchanged',
+    );
+  }
+  const old = inferOldPrimary(s);
+  const standbys = s.nodes.filter((n) => isStandby(n) && n.key !== old?.key);
+  let explicit: NodeStatus | undefined;
+  if (o.candidate && o.candidate !== 'auto') {
+    const want = t.nodes.find((n) => n.key === o.candidate || n.service === o.candidate || n.container === o.candidate);
+    if (!want) throw new FailoverError(`"${o.candidate}" is not a node of this cluster (${t.nodes.map((n) => n.container).join(', ')}).`, 'badCandidate', 'unchanged');
+    explicit = s.nodes.find((n) => n.key === want.key)!;
+    if (!isStandby(explicit)) {
+      const why = explicit.role === 'primary' ? 'it is the primary already' : `it is ${explicit.role}${explicit.problem ? ` (${explicit.problem})` : ''}`;
+      throw new FailoverError(`${explicit.container} cannot be promoted: ${why}. Pick a running replica.`, 'badCandidate', 'unchanged');
+    }
+  }
+  if (standbys.length === 0) {
+    throw new FailoverError(
+      `No healthy replica can take over: ${describeNodes(s)}. Start a replica (PG HA Workshop: Start Node) and wait until it streams, then fail over.`,
+      'noHealthyReplica',
+      'unchanged',
+    );
+  }
+  const oldLsn = old ? (s.nodes.find((n) => n.key === old.key)?.currentLsn ?? null) : null;
+  let cands = withBehind(
+    standbys.map((n) => ({ key: n.key, service: n.service, replayLsn: n.replayLsn ?? null, receiveLsn: n.receiveLsn ?? null })),
+    oldLsn,
+  );
+  const maxLag = o.maxLagBytes ?? 1024 * 1024;
+  const pre = explicit ? cands.find((c) => c.key === explicit!.key)! : chooseCandidate(cands)!;
+  step('survey', true, t0, `old primary ${old ? `${old.container} (${old.role})` : 'unknown'}; candidates ${cands.map((c) => `${spec(c.key).container} replay ${c.replayLsn ?? '?'} (${formatBytes(c.behindBytes)} behind)`).join(', ')}`);
+  if (!o.requireCaughtUp && pre.behindBytes !== null && pre.behindBytes > maxLag) {
+    const ok = o.confirmLag ? await o.confirmLag(pre, cands) : false;
+    if (!ok) {
+      throw new FailoverError(
+        `${spec(pre.key).container} is ${formatBytes(pre.behindBytes)} behind (more than ${formatBytes(maxLag)}): promoting it would lose those writes. Wait until it catches up, pick another replica, or confirm to accept the loss.`,
+        'candidateBehind',
+        'unchanged',
+        steps,
+      );
+    }
+    warnings.push(`${spec(pre.key).container} was ${formatBytes(pre.behindBytes)} behind when it was chosen (confirmed).`);
+  }
+
+  // 2 catch up (switchover)
+  if (o.requireCaughtUp && old && old.role === 'primary') {
+    t0 = Date.now();
+    const deadline = Date.now() + 30_000;
+    let behind: number | null = null;
+    for (;;) {
+      const [p] = await sql<{ lsn: string }>(ctx, old.hostPort, 'SELECT pg_current_wal_lsn()::text AS lsn');
+      const [c] = await positions(ctx, [s.nodes.find((n) => n.key === pre.key)!]);
+      behind = c ? Number((parseLsn(p.lsn) ?? 0n) - (parseLsn(c.replayLsn) ?? 0n)) : null;
+      if (behind !== null && behind <= 0) break;
+      if (Date.now() > deadline) {
+        throw new FailoverError(`${spec(pre.key).container} did not catch up with ${old.container} within 30 s (${formatBytes(behind)} behind): switchover cancelled, nothing changed.`, 'notCaughtUp', 'unchanged', steps);
+      }
+      await sleep(200);
+    }
+    step('catchUp', true, t0, `${spec(pre.key).container} replayed everything ${old.container} wrote`);
+  }
+
+  // 3 fence
+  t0 = Date.now();
+  let fencing: FailoverResult['fencing'];
+  const mode = o.fencing ?? 'stop';
+  const oldRunning = old !== undefined && old.containerState.status === 'running';
+  const actx = { topology: t, containers: ctx.containers };
+  if (old && oldRunning) {
+    try {
+      const r = mode === 'kill' ? await killNode(actx, old.key) : await stopNode(actx, old.key, { timeoutSec: 10 });
+      fencing = { mode, at: Date.now(), message: r.message };
+    } catch (e) {
+      const m = e instanceof Error ? e.message : String(e);
+      throw new FailoverError(`Could not fence ${old.container} (${m}): failover cancelled, nothing promoted; ${old.container} is still the primary.`, 'fenceFailed', 'unchanged', steps, e);
+    }
+  } else if (old) {
+    fencing = { mode: 'alreadyDown', message: `${old.container} was already down (${old.role}${old.problem ? `: ${old.problem}` : ''}).` };
+  } else {
+    fencing = { mode: 'none', message: 'No old primary was found (no node accepts writes and no replica names its upstream).' };
+  }
+  step('fence', true, t0, fencing.message);
+  const fencedAt = fencing.at ?? startedAt;
+
+  // 4 choose, on the positions after fencing (a stopped primary sent its last WAL first)
+  t0 = Date.now();
+  let chosen: CandidateInfo | undefined;
+  let because: string;
+  {
+    const deadline = Date.now() + 5000;
+    let pos = await positions(ctx, standbys);
+    // Let each standby replay what it received (promotion would, but the choice should see it).
+    while (Date.now() < deadline && pos.some((p) => lsnCmp(p.receiveLsn, p.replayLsn) > 0)) {
+      await sleep(100);
+      pos = await positions(ctx, standbys);
+    }
+    if (pos.length === 0) {
+      await rollback();
+      throw new FailoverError(`No replica answered after ${old?.container ?? 'the primary'} was fenced; ${restoredState()}`, 'noHealthyReplica', restoredState(), steps);
+    }
+    cands = withBehind(pos, null);
+    if (explicit) {
+      chosen = cands.find((c) => c.key === explicit!.key);
+      because = 'chosen by you';
+      const best = chooseCandidate(cands);
+      if (chosen && best && best.key !== chosen.key && lsnCmp(best.replayLsn, chosen.replayLsn) > 0) {
+        warnings.push(`${spec(best.key).container} had replayed more WAL (${best.replayLsn}) than the chosen ${spec(chosen.key).container} (${chosen.replayLsn}).`);
+      }
+    } else {
+      chosen = chooseCandidate(cands);
+      because = cands.length > 1 ? 'highest replay LSN' : 'the only healthy replica';
+      if (cands.length > 1 && chosen && cands.every((c) => c === chosen || lsnCmp(c.replayLsn, chosen!.replayLsn) === 0)) because = 'replicas level (same replay LSN): first in order';
+    }
+    if (!chosen) {
+      await rollback();
+      throw new FailoverError(`${explicit?.container ?? 'The candidate'} stopped answering after the old primary was fenced; ${restoredState()}`, 'noHealthyReplica', restoredState(), steps);
+    }
+  }
+  step('choose', true, t0, `${spec(chosen.key).container} (${because}; replay ${chosen.replayLsn})`);
+  const np = spec(chosen.key);
+
+  // 5 promote
+  t0 = Date.now();
+  let timeline = 0;
+  try {
+    const r = await promoteReplica(actx, np.key, { waitSeconds: 60 });
+    timeline = r.timeline;
+    step('promote', true, t0, r.message);
+  } catch (e) {
+    const m = e instanceof NodeActionError ? e.message : e instanceof Error ? e.message : String(e);
+    step('promote', false, t0, m);
+    await rollback();
+    throw new FailoverError(`Promotion of ${np.container} failed (${m}); ${restoredState()}`, 'promoteFailed', restoredState(), steps, e);
+  }
+  const promotedAt = Date.now();
+
+  // 6 checkpoint
+  t0 = Date.now();
+  try {
+    await sql(ctx, np.hostPort, 'CHECKPOINT', [], 60_000);
+    step('checkpoint', true, t0, `CHECKPOINT on ${np.container} (pg_rewind reads its new timeline from it)`);
+  } catch (e) {
+    step('checkpoint', false, t0, `CHECKPOINT on ${np.container} failed: ${classifyPgError(e).message}`);
+  }
+
+  // Synchronous replication: a new primary that would wait for itself would hang every commit.
+  t0 = Date.now();
+  try {
+    const [row] = await sql<{ s: string }>(ctx, np.hostPort, "SELECT current_setting('synchronous_standby_names') AS s");
+    const parsed = parseSyncNames(row?.s ?? '');
+    if (parsed && parsed.names.includes(np.service)) {
+      const rest = parsed.names.filter((n) => n !== np.service);
+      const others = t.nodes.filter((n) => n.key !== np.key && n.key !== old?.key).map((n) => n.service);
+      const names = rest.length ? rest : others;
+      const value = names.length ? formatSyncNames(parsed.method, Math.min(parsed.num, names.length), names) : '';
+      await sql(ctx, np.hostPort, `ALTER SYSTEM SET synchronous_standby_names = ${quoteLiteral(value)}`);
+      await sql(ctx, np.hostPort, 'SELECT pg_reload_conf()');
+      warnings.push(`synchronous_standby_names on ${np.container} named the node itself; now '${value}'.`);
+      step('syncConfig', true, t0, `synchronous_standby_names = '${value}' on ${np.container}`);
+    }
+  } catch (e) {
+    step('syncConfig', false, t0, `could not check synchronous_standby_names: ${classifyPgError(e).message}`);
+  }
+
+  // 7 other replicas
+  const replicas: { key: NodeKey; container: string; ok: boolean; message: string }[] = [];
+  if (o.repointReplicas ?? true) {
+    t0 = Date.now();
+    const others = s.nodes.filter((n) => n.key !== np.key && n.key !== old?.key);
+    await Promise.all(
+      others.map(async (n) => {
+        const rs = spec(n.key);
+        if (!isStandby(n)) {
+          replicas.push({ key: n.key, container: n.container, ok: false, message: `${n.container} is ${n.role}: not repointed. Rejoin it once it runs (PG HA Workshop: Rejoin as Replica).` });
+          return;
+        }
+        try {
+          await repointReplica(ctx, rs, np);
+          const ok = await waitStreaming(ctx, np.hostPort, rs.service, 30_000);
+          replicas.push({ key: n.key, container: n.container, ok, message: ok ? `${n.container} streams from ${np.container} (slot ${rs.slot})` : `${n.container} was repointed to ${np.container} but does not stream after 30 s: check its log (a replica ahead of the new primary needs pg_rewind).` });
+        } catch (e) {
+          replicas.push({ key: n.key, container: n.container, ok: false, message: `${n.container} could not be repointed: ${classifyPgError(e).message}` });
+        }
+      }),
+    );
+    step('replicas', replicas.every((r) => r.ok), t0, replicas.map((r) => r.message).join('; ') || 'no other replica');
+    for (const r of replicas) if (!r.ok) warnings.push(r.message);
+  }
+
+  // 8 PgBouncer
+  let pgbouncer: FailoverResult['pgbouncer'];
+  if (o.repointPgBouncer ?? true) {
+    t0 = Date.now();
+    try {
+      const r = await repointPgBouncer({ topology: t, containers: ctx.containers }, np.service);
+      pgbouncer = { ok: true, message: r.changed ? `PgBouncer now sends ${t.superuser.database} to ${np.service} (was ${r.from.join(', ')}; RELOAD)` : `PgBouncer already pointed at ${np.service}` };
+    } catch (e) {
+      pgbouncer = { ok: false, message: e instanceof Error ? e.message : String(e) };
+      warnings.push(pgbouncer.message);
+    }
+    step('pgbouncer', pgbouncer.ok, t0, pgbouncer.message);
+  }
+
+  // 9 measure
+  let rto: Rto | undefined;
+  let rpo: Rpo | undefined;
+  let measureNote: string | undefined;
+  if (o.ledger) {
+    t0 = Date.now();
+    const ledger = o.ledger;
+    const lastOldAck = old ? [...ledger.writes].reverse().find((w) => w.node === old.service && w.ackAt <= fencedAt) : undefined;
+    const after = lastOldAck?.ackAt ?? startedAt - 60_000;
+    const deadline = Date.now() + (o.waitForLoadMs ?? 30_000);
+    for (;;) {
+      rto = measureRto(ledger, { after, onNode: np.service });
+      if (rto || Date.now() > deadline || (o.loadRunning && !o.loadRunning())) break;
+      await sleep(100);
+    }
+    if (!rto) {
+      const anyFailure = ledger.failures.some((f) => f.at >= after);
+      measureNote = !anyFailure
+        ? 'No write failed during the failover, so there is no outage to measure (was the load running against the primary or PgBouncer?).'
+        : `No write succeeded on ${np.container} within ${Math.round((o.waitForLoadMs ?? 30_000) / 1000)} s of the promotion (does the load target a fixed node that is now down or read-only?).`;
+    }
+    try {
+      const present = await presentKeys(t, np.hostPort, ledger);
+      rpo = measureRpo(ledger, present, { onNode: old?.service, ackedBefore: promotedAt, failureAt: fencedAt });
+    } catch (e) {
+      measureNote = `${measureNote ? measureNote + ' ' : ''}RPO could not be measured: ${classifyPgError(e).message}`;
+    }
+    step('measure', true, t0, `RTO ${rto ? `${rto.ms} ms` : 'n/a'}; RPO ${rpo ? `${rpo.lostWrites} of ${rpo.acked} acknowledged writes lost` : 'n/a'}`);
+  }
+
+  return {
+    kind,
+    startedAt,
+    finishedAt: Date.now(),
+    oldPrimary: old ? { key: old.key, container: old.container, service: old.service, wasRunning: oldRunning, lastLsn: oldLsn } : undefined,
+    fencing,
+    newPrimary: { key: np.key, container: np.container, service: np.service, timeline, promotedAt },
+    candidates: cands,
+    chosenBecause: because,
+    replicas,
+    pgbouncer,
+    promotionMs: promotedAt - fencedAt,
+    rto,
+    rpo,
+    measureNote,
+    steps,
+    warnings,
+  };
+
+  // Undo the fencing when nothing was promoted: the old primary takes writes again.
+  async function rollback(): Promise<void> {
+    if (!old || !oldRunning) return;
+    const r0 = Date.now();
+    try {
+      await startNode(actx, old.key);
+      step('rollback', true, r0, `${old.container} started again: it is the primary, as before`);
+      rolledBack = true;
+    } catch (e) {
+      step('rollback', false, r0, `could not start ${old.container} again: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  function restoredState(): string {
+    if (!old || !oldRunning) return `the cluster is as it was: ${old?.container ?? 'the primary'} is still down and no replica was promoted.`;
+    return rolledBack ? `rolled back: ${old.container} was started again and is the primary, as before.` : `${old.container} is fenced (${mode === 'kill' ? 'killed' : 'stopped'}) and no replica was promoted: NO node accepts writes. Start ${old.container} (PG HA Workshop: Start Node) or promote a replica.`;
+  }
+}

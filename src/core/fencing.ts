@@ -1,0 +1,57 @@
+// Fencing: make sure a node can no longer accept writes (PostgreSQL does not fence by itself).
+// Split brain (Demo 6): two writable nodes; the one to fence is the OLD primary, i.e. the one on
+// the older timeline (the promoted node started a new timeline), or the one nothing follows.
+//
+// API (no vscode):
+//   fenceNode(ctx, node, mode)      stop (clean) or kill the container; verifies it no longer answers
+//   splitBrainAdvice(status)        → { fence, keep, reason } | undefined when there is no split brain
+import { classifyPgError, withNodeClient } from './connection';
+import { killNode, resolveNode, stopNode, type ActionResult, type NodeActionContext } from './nodeActions';
+import type { ClusterStatus } from './status';
+import type { NodeKey } from './topology';
+
+export type FenceMode = 'stop' | 'kill';
+
+export async function fenceNode(ctx: NodeActionContext, node: string, mode: FenceMode = 'stop'): Promise<ActionResult & { stillWritable: boolean }> {
+  const target = resolveNode(ctx.topology, node);
+  const st = await ctx.containers.state(target.container);
+  const r: ActionResult =
+    st && (st.Status === 'running' || st.Status === 'restarting')
+      ? mode === 'kill'
+        ? await killNode(ctx, node)
+        : await stopNode(ctx, node, { timeoutSec: 10 })
+      : { node: target.key, container: target.container, changed: false, tookMs: 0, message: `${target.container} is already down (${st?.Status ?? 'missing'}): fenced.` };
+  // Verify: nothing answers on its port any more.
+  const stillWritable = await withNodeClient(ctx.topology, target.hostPort, async (c) => !(await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r, {
+    database: 'postgres',
+    connectTimeoutMs: 1500,
+    queryTimeoutMs: 2000,
+  }).catch((e: unknown) => {
+    classifyPgError(e);
+    return false;
+  });
+  return { ...r, stillWritable };
+}
+
+export interface SplitBrainAdvice {
+  /** The node to fence (the old primary). */
+  readonly fence: NodeKey;
+  /** The node that stays primary. */
+  readonly keep: NodeKey;
+  readonly reason: string;
+}
+
+export function splitBrainAdvice(s: ClusterStatus): SplitBrainAdvice | undefined {
+  if (!s.splitBrain || s.writable.length < 2) return undefined;
+  const nodes = s.writable.map((k) => s.nodes.find((n) => n.key === k)!);
+  const followers = (k: NodeKey) => s.nodes.filter((n) => n.upstream === k).length;
+  const sorted = [...nodes].sort((a, b) => (b.timeline ?? 0) - (a.timeline ?? 0) || followers(b.key) - followers(a.key) || (s.pgbouncer.target === b.key ? 1 : 0) - (s.pgbouncer.target === a.key ? 1 : 0));
+  const keep = sorted[0];
+  const fence = sorted[sorted.length - 1];
+  let reason: string;
+  if ((keep.timeline ?? 0) > (fence.timeline ?? 0)) reason = `${keep.container} is on the newer timeline ${keep.timeline} (it was promoted); ${fence.container} is on timeline ${fence.timeline}, the old history`;
+  else if (followers(keep.key) !== followers(fence.key)) reason = `the replicas follow ${keep.container}`;
+  else if (s.pgbouncer.target === keep.key) reason = `PgBouncer sends clients to ${keep.container}`;
+  else reason = `both look alike; ${keep.container} comes first`;
+  return { fence: fence.key, keep: keep.key, reason };
+}

@@ -1,0 +1,224 @@
+// Rejoin an old primary (or any diverged node) as a replica of the current primary.
+//
+// The node's container runs PostgreSQL as its main process, so pg_rewind cannot run inside it
+// while it is stopped: a short-lived helper container with the same image, the same data volume
+// and the same network runs it (as user postgres), then writes the standby settings
+// (standby.signal, primary_conninfo, primary_slot_name) and exits; the node's own container is
+// started again and its entry script starts a standby because standby.signal exists. This does
+// not depend on the node's entry script, so it works the same for the old primary's container
+// (whose script would initdb an empty directory) and for a replica's.
+//
+//   rewind  pg_rewind --source-server=<primary>: copies only what diverged. pg_rewind runs crash
+//           recovery itself when the target was killed; "no rewind required" is fine.
+//   clone   empty the data directory and pg_basebackup from the primary (always possible, slower).
+//
+// API (no vscode):
+//   rejoinAsReplica(ctx, node, { method: 'rewind' | 'clone' | 'auto' }) → RejoinResult
+//   RejoinError.problem 'rewindImpossible' carries `reason` (why) and the pg_rewind output
+//   explainRewindFailure(output) → reason (pure)
+import type Docker from 'dockerode';
+import type { Containers } from '../docker/engine';
+import { classifyPgError } from './connection';
+import { ensureSlot, replicaConninfo, surveyCluster, waitStreaming, type FailoverContext } from './failover';
+import { resolveNode, startNode, stopNode } from './nodeActions';
+import { withNodeClient } from './connection';
+import type { PgNodeSpec } from './topology';
+
+export type RejoinMethod = 'rewind' | 'clone' | 'auto';
+
+export interface RejoinOptions {
+  readonly method?: RejoinMethod;
+  /** How long to wait for the node to stream after its start. Default 90 s. */
+  readonly streamTimeoutMs?: number;
+  readonly onStep?: (message: string) => void;
+}
+
+export interface RejoinResult {
+  readonly node: PgNodeSpec['key'];
+  readonly container: string;
+  readonly upstream: string;
+  /** What was done: a rewind, nothing to rewind, or a fresh clone. */
+  readonly method: 'rewind' | 'noRewindNeeded' | 'clone';
+  readonly rewindFailure?: string;
+  readonly output: string;
+  readonly streaming: boolean;
+  readonly tookMs: number;
+  readonly message: string;
+}
+
+export type RejoinProblem = 'noPrimary' | 'isOnlyPrimary' | 'rewindImpossible' | 'cloneFailed' | 'docker';
+
+export class RejoinError extends Error {
+  constructor(
+    message: string,
+    readonly problem: RejoinProblem,
+    readonly reason?: string,
+    readonly output?: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'RejoinError';
+  }
+}
+
+const DATA_DIR = '/var/lib/postgresql/data';
+
+/** Why pg_rewind could not run, in words, from its output. Pure. */
+export function explainRewindFailure(output: string): string {
+  const o = output;
+  if (/wal_log_hints|data checksums/i.test(o)) return 'the old primary runs without wal_log_hints=on and without data checksums, so pg_rewind cannot tell which pages changed';
+  if (/different systems|system identifier/i.test(o)) return 'the two nodes are different clusters (different system identifiers): there is no shared history to rewind to';
+  if (/could not find common ancestor/i.test(o)) return 'the two nodes have no common timeline history';
+  if (/could not (open|find|read).*(WAL|pg_wal|previous WAL record)|requested WAL segment .* has already been removed/i.test(o)) {
+    return 'the WAL written by the old primary since the fork point is no longer there, so pg_rewind cannot find what diverged';
+  }
+  if (/could not connect|connection to server .* failed|password authentication failed/i.test(o)) return 'pg_rewind could not connect to the new primary';
+  if (/must be shut down cleanly|single-user/i.test(o)) return 'the old primary was not shut down cleanly and its crash recovery failed';
+  const lines = o.split('\n').map((l) => l.trim()).filter((l) => /error|fatal|could not/i.test(l));
+  return lines.length ? lines.slice(-2).join(' ') : 'pg_rewind failed (see its output)';
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The script the helper container runs: rewind or clone, then standby settings. */
+export function helperScript(method: 'rewind' | 'clone', t: FailoverContext['topology'], upstream: string, node: PgNodeSpec): string {
+  const su = t.superuser;
+  const src = `host=${upstream} port=${t.internalPort} user=${su.user} password=${su.password} dbname=postgres connect_timeout=5`;
+  const conninfo = replicaConninfo(t, upstream, node.service);
+  const head = `set -e\nD=${DATA_DIR}\n`;
+  const work =
+    method === 'rewind'
+      ? `pg_rewind --target-pgdata="$D" --source-server=${shellQuote(src)} --progress 2>&1\n`
+      : `echo "emptying $D"\nrm -rf "$D"/* "$D"/.[!.]* 2>/dev/null || true\n` +
+        `PGPASSWORD=${shellQuote(t.replicationUser.password)} pg_basebackup -h ${upstream} -p ${t.internalPort} -U ${t.replicationUser.user} -D "$D" -R -X stream -S ${node.slot} -c fast --no-password 2>&1\necho "clone done"\n`;
+  // Appended lines win over earlier ones (also over settings pg_rewind copied from the source).
+  const standby =
+    `touch "$D/standby.signal"\n` +
+    `printf '%s\\n' "# rejoined as a standby of ${upstream}" ${shellQuote(`primary_conninfo = '${conninfo}'`)} ${shellQuote(`primary_slot_name = '${node.slot}'`)} >> "$D/postgresql.auto.conf"\n` +
+    `chmod 700 "$D"\necho "standby settings written"\n`;
+  return head + work + standby;
+}
+
+async function runHelper(docker: Docker, source: Docker.ContainerInspectInfo, name: string, script: string, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+  const data = source.Mounts.find((m) => m.Destination === DATA_DIR);
+  if (!data) throw new RejoinError(`${source.Name.replace(/^\//, '')} has no volume at ${DATA_DIR}: cannot rewind or clone it.`, 'docker');
+  const network = Object.keys(source.NetworkSettings.Networks ?? {})[0];
+  // A helper left by an interrupted earlier run would block the name.
+  await docker
+    .getContainer(name)
+    .remove({ force: true })
+    .catch(() => undefined);
+  const helper = await docker.createContainer({
+    name,
+    Image: source.Config.Image,
+    User: 'postgres',
+    Entrypoint: ['/bin/sh', '-c'],
+    Cmd: [script],
+    Labels: { 'pg-ha-workshop.helper': 'rejoin' },
+    HostConfig: {
+      Mounts: [data.Type === 'volume' ? { Type: 'volume', Source: data.Name!, Target: DATA_DIR } : { Type: 'bind', Source: data.Source, Target: DATA_DIR }],
+      NetworkMode: network,
+    },
+  });
+  try {
+    await helper.start();
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs));
+    const res = await Promise.race([helper.wait() as Promise<{ StatusCode: number }>, timer]);
+    if (res === 'timeout') await helper.kill().catch(() => undefined);
+    const buf = (await helper.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    const parts: Buffer[] = [];
+    let i = 0;
+    while (i + 8 <= buf.length) {
+      const len = buf.readUInt32BE(i + 4);
+      parts.push(buf.subarray(i + 8, i + 8 + len));
+      i += 8 + len;
+    }
+    const output = Buffer.concat(parts).toString('utf8');
+    return { exitCode: res === 'timeout' ? -1 : res.StatusCode, output: res === 'timeout' ? `${output}\n(timed out after ${Math.round(timeoutMs / 1000)} s)` : output };
+  } finally {
+    await helper.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+export async function rejoinAsReplica(ctx: FailoverContext & { readonly containers: Containers }, node: string, o: RejoinOptions = {}): Promise<RejoinResult> {
+  const t0 = Date.now();
+  const t = ctx.topology;
+  const target = resolveNode(t, node);
+  if (target.kind !== 'postgres') throw new RejoinError(`${target.container} is PgBouncer, not a PostgreSQL node.`, 'docker');
+  const spec = target.spec;
+  const say = (m: string) => {
+    ctx.log?.(`rejoin ${spec.container}: ${m}`);
+    o.onStep?.(m);
+  };
+  const s = await surveyCluster(ctx);
+  const others = s.writable.filter((k) => k !== spec.key);
+  if (others.length === 0) {
+    if (s.writable.includes(spec.key)) throw new RejoinError(`${spec.container} is the only primary: rejoining it as a replica would leave no node that accepts writes. Fail over first.`, 'isOnlyPrimary');
+    throw new RejoinError(`No other node accepts writes, so ${spec.container} has nothing to follow. Promote a replica (or start the primary) first.`, 'noPrimary');
+  }
+  if (others.length > 1) throw new RejoinError(`Split brain among ${others.map((k) => t.nodes.find((n) => n.key === k)!.container).join(', ')}: fence one of them first.`, 'noPrimary');
+  const primary = t.nodes.find((n) => n.key === others[0])!;
+  const method = o.method ?? 'rewind';
+
+  // Fence/stop the node: pg_rewind needs the target stopped.
+  const st = await ctx.containers.state(spec.container);
+  if (!st) throw new RejoinError(`${spec.container} does not exist: start the cluster first.`, 'docker');
+  if (st.Status === 'running' || st.Status === 'restarting') {
+    say('stopping it (pg_rewind needs the target stopped)');
+    await stopNode(ctx, spec.key, { timeoutSec: 20 });
+  }
+
+  say(`CHECKPOINT on ${primary.container}, slot ${spec.slot} there`);
+  try {
+    await withNodeClient(t, primary.hostPort, (c) => c.query('CHECKPOINT'), { database: 'postgres', queryTimeoutMs: 60_000 });
+    await ensureSlot(ctx, primary, spec.slot);
+  } catch (e) {
+    throw new RejoinError(`${primary.container} did not answer (${classifyPgError(e).message}); ${spec.container} is stopped and unchanged. Start it again or retry.`, 'noPrimary', undefined, undefined, e);
+  }
+
+  const info = await ctx.containers.inspect(spec.container);
+  const helperName = `${t.containerPrefix}pgha-rejoin-${spec.service}`;
+  let done: RejoinResult['method'];
+  let output = '';
+  let rewindFailure: string | undefined;
+  if (method !== 'clone') {
+    say(`pg_rewind against ${primary.service} (helper container ${helperName})`);
+    const r = await runHelper(ctx.containers.docker, info, helperName, helperScript('rewind', t, primary.service, spec), 300_000);
+    output = r.output;
+    if (r.exitCode === 0) {
+      done = /no rewind required/i.test(r.output) ? 'noRewindNeeded' : 'rewind';
+    } else {
+      rewindFailure = explainRewindFailure(r.output);
+      say(`pg_rewind failed: ${rewindFailure}`);
+      if (method === 'rewind') {
+        throw new RejoinError(
+          `pg_rewind cannot rejoin ${spec.container}: ${rewindFailure}. It stays stopped. A fresh clone (empty its data, copy ${primary.container} with pg_basebackup) always works.`,
+          'rewindImpossible',
+          rewindFailure,
+          r.output,
+        );
+      }
+    }
+  }
+  if (method === 'clone' || rewindFailure) {
+    say(`fresh clone of ${primary.service} (pg_basebackup, slot ${spec.slot})`);
+    const r = await runHelper(ctx.containers.docker, info, helperName, helperScript('clone', t, primary.service, spec), 600_000);
+    output += (output ? '\n' : '') + r.output;
+    if (r.exitCode !== 0) {
+      throw new RejoinError(`The fresh clone of ${spec.container} from ${primary.container} failed: ${r.output.trim().split('\n').slice(-2).join(' ')}. ${spec.container} is stopped with an empty or partial data directory; retry the clone.`, 'cloneFailed', undefined, r.output);
+    }
+    done = 'clone';
+  }
+
+  say('starting it as a standby');
+  await startNode(ctx, spec.key);
+  const streaming = await waitStreaming(ctx, primary.hostPort, spec.service, o.streamTimeoutMs ?? 90_000);
+  const how = done! === 'clone' ? 'fresh clone' : done! === 'noRewindNeeded' ? 'no rewind needed' : 'pg_rewind';
+  const message = streaming
+    ? `${spec.container} rejoined as a replica of ${primary.container} (${how}, slot ${spec.slot}) and streams.`
+    : `${spec.container} was rejoined (${how}) and started, but does not stream from ${primary.container} yet: check its log.`;
+  say(message);
+  return { node: spec.key, container: spec.container, upstream: primary.service, method: done!, rewindFailure, output, streaming, tookMs: Date.now() - t0, message };
+}
