@@ -83,6 +83,10 @@ export interface NodeProbeOk {
   readonly replayPaused: boolean | null;
   readonly synchronousStandbyNames: string;
   readonly primaryConninfo: string;
+  /** primary_slot_name: the slot this standby asks its upstream for ('' when none). */
+  readonly primarySlotName: string;
+  /** recovery_min_apply_delay in ms (0: not a delayed replica). Exercise 3. */
+  readonly minApplyDelayMs: number;
   readonly replication: readonly ReplicationRow[];
   readonly walReceiver: WalReceiverInfo | null;
   readonly slots: readonly SlotInfo[];
@@ -122,6 +126,8 @@ SELECT json_build_object(
   'replayPaused', CASE WHEN s.rec THEN pg_is_wal_replay_paused() END,
   'synchronousStandbyNames', current_setting('synchronous_standby_names'),
   'primaryConninfo', current_setting('primary_conninfo'),
+  'primarySlotName', current_setting('primary_slot_name'),
+  'minApplyDelayMs', (SELECT setting::bigint FROM pg_settings WHERE name = 'recovery_min_apply_delay'),
   'replication', (
     SELECT coalesce(json_agg(json_build_object(
       'applicationName', r.application_name,
@@ -262,6 +268,8 @@ export function parseProbe(node: PgNodeSpec['key'], raw: unknown, at: number, to
     synchronousStandbyNames: str(p.synchronousStandbyNames) ?? '',
     // The conninfo holds the replication password: never carry it into views or logs.
     primaryConninfo: (str(p.primaryConninfo) ?? '').replace(/password=('(?:[^'\\]|\\.)*'|\S+)/g, 'password=***'),
+    primarySlotName: str(p.primarySlotName) ?? '',
+    minApplyDelayMs: num(p.minApplyDelayMs) ?? 0,
     replication: arr(p.replication).map(replicationRow),
     walReceiver: wr,
     slots: arr(p.slots).map(slot),

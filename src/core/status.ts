@@ -30,6 +30,8 @@ export interface Thresholds {
   readonly lagSeconds: number;
   /** A replication slot retaining more WAL than this raises an alert (workshop: 10 GB). */
   readonly retainedWalBytes: number;
+  /** Fewer streaming replicas than this raises an alert (workshop: 2). */
+  readonly minStreamingReplicas?: number;
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = { lagSeconds: 10, retainedWalBytes: 10 * 1024 ** 3 };
@@ -95,6 +97,8 @@ export interface NodeStatus {
   /** sync_state in the upstream's pg_stat_replication (async, sync, potential, quorum). */
   readonly syncState?: string;
   readonly replayPaused?: boolean | null;
+  /** recovery_min_apply_delay (ms) of a delayed replica (Exercise 3); 0 or undefined otherwise. */
+  readonly applyDelayMs?: number;
   /** Standbys connected to this node (its pg_stat_replication). */
   readonly downstream: readonly ReplicationRow[];
   readonly walReceiver?: WalReceiverInfo | null;
@@ -131,6 +135,7 @@ export type AlertKind =
   | 'inactiveSlot'
   | 'notStreaming'
   | 'noPrimary'
+  | 'tooFewStreamingReplicas'
   | 'pgbouncerNotOnPrimary';
 
 export interface Alert {
@@ -326,14 +331,16 @@ export function deriveStatus(
     }
     if (splitBrain && writable.includes(d.spec.key)) health = 'error';
     if (diverged.includes(d.spec.key)) health = 'error';
-    if (lag && lag.replayMs !== null && lag.replayMs > thresholds.lagSeconds * 1000) {
+    // A delayed replica (Exercise 3) is behind on purpose: only lag beyond its delay counts.
+    const delayMs = p?.inRecovery ? (p.minApplyDelayMs ?? 0) : 0;
+    if (lag && lag.replayMs !== null && lag.replayMs - delayMs > thresholds.lagSeconds * 1000) {
       health = health === 'error' ? 'error' : 'warning';
       alerts.push({
         id: `lag:${d.spec.key}`,
         kind: 'lagOverThreshold',
         severity: 'warning',
         nodes: [d.spec.key],
-        message: `${d.spec.container} replays ${formatDuration(lag.replayMs)} behind (${formatBytes(lag.bytes)}), over the ${thresholds.lagSeconds} s alert threshold.`,
+        message: `${d.spec.container} replays ${formatDuration(lag.replayMs)} behind (${formatBytes(lag.bytes)})${delayMs ? ` with an apply delay of ${formatDuration(delayMs)}` : ''}, over the ${thresholds.lagSeconds} s alert threshold.`,
       });
     }
     if (d.role === 'notStreaming') {
@@ -386,6 +393,7 @@ export function deriveStatus(
       lag,
       syncState: link?.row?.syncState,
       replayPaused: p?.replayPaused,
+      applyDelayMs: p?.inRecovery ? p.minApplyDelayMs : undefined,
       downstream: p?.replication ?? [],
       walReceiver: p?.walReceiver,
       slots: p?.slots ?? [],
@@ -400,6 +408,21 @@ export function deriveStatus(
   const settled = drafts.every((d) => d.cs.status !== 'running' || d.probe || d.role === 'unreachable');
   if (writable.length === 0 && running > 0 && settled && drafts.some((d) => d.probe)) {
     alerts.push({ id: 'noPrimary', kind: 'noPrimary', severity: 'warning', nodes: [], message: 'No node accepts writes: every reachable node is a standby. Promote one (PG HA Workshop: Promote Replica).' });
+  }
+
+  // The workshop's "replica disconnected" rule (count(*) < 2 FROM pg_stat_replication WHERE
+  // state = 'streaming'), counted over the whole tree so that a cascaded replica still counts.
+  const minStreaming = thresholds.minStreamingReplicas ?? 2;
+  const streamingReplicas = nodes.filter((n) => n.role === 'replica' || n.role === 'cascadingReplica');
+  if (writable.length === 1 && running > 0 && settled && !drafts.some((d) => d.role === 'starting') && streamingReplicas.length < minStreaming) {
+    const missingReplicas = nodes.filter((n) => n.key !== writable[0] && !streamingReplicas.includes(n));
+    alerts.push({
+      id: `tooFewStreamingReplicas:${missingReplicas.map((n) => n.key).join(',')}`,
+      kind: 'tooFewStreamingReplicas',
+      severity: 'warning',
+      nodes: missingReplicas.map((n) => n.key),
+      message: `Only ${streamingReplicas.length} replica${streamingReplicas.length === 1 ? '' : 's'} stream${streamingReplicas.length === 1 ? 's' : ''} (alert below ${minStreaming}): ${missingReplicas.map((n) => n.container).join(', ')} ${missingReplicas.length === 1 ? 'is' : 'are'} disconnected.`,
+    });
   }
 
   // PgBouncer.

@@ -45,8 +45,9 @@ function upstreamName(n: NodeStatus, status: ClusterStatus): string {
 export function nodeDescription(n: NodeStatus, status: ClusterStatus): string {
   const role = roleLabel(n, status);
   if (n.role === 'primary') return `${role} · TL ${n.timeline ?? '?'}`;
+  const delayed = n.applyDelayMs ? ` · ${t('delayed {0}', formatDuration(n.applyDelayMs))}` : '';
   if ((n.role === 'replica' || n.role === 'cascadingReplica') && n.lag) {
-    return `${role} · ${formatBytes(n.lag.bytes)} · ${formatDuration(n.lag.replayMs)}`;
+    return `${role}${delayed} · ${formatBytes(n.lag.bytes)} · ${formatDuration(n.lag.replayMs)}`;
   }
   return role;
 }
@@ -98,6 +99,7 @@ export function nodeTooltip(n: NodeStatus, status: ClusterStatus): vscode.Markdo
     rows.push([t('Last replayed commit'), n.lag.lastReplayAgeMs === null ? '–' : t('{0} ago (grows while the primary is idle: not lag)', formatDuration(n.lag.lastReplayAgeMs))]);
   }
   if (n.syncState) rows.push([t('Sync state'), n.syncState]);
+  if (n.applyDelayMs) rows.push([t('Apply delay'), `${formatDuration(n.applyDelayMs)} (recovery_min_apply_delay)`]);
   if (n.replayPaused) rows.push([t('Replay'), t('paused')]);
   if (n.walReceiver) rows.push([t('WAL receiver'), `${n.walReceiver.status}${n.walReceiver.senderHost ? ` ← ${n.walReceiver.senderHost}:${n.walReceiver.senderPort ?? ''}` : ''}`]);
   for (const r of n.downstream) rows.push([t('Standby {0}', r.applicationName), `${r.state}, ${r.syncState}, ${bytes(r.replayBytes)} · ${ms(r.replayLagMs)}`]);
@@ -153,6 +155,7 @@ export function nodeDetails(n: NodeStatus, status: ClusterStatus): ClusterTreeEl
     );
   }
   if (n.syncState) out.push(detail(id, 'sync', t('Sync state'), n.syncState, 'sync'));
+  if (n.applyDelayMs) out.push(detail(id, 'applyDelay', t('Apply delay'), formatDuration(n.applyDelayMs), 'clock', t('recovery_min_apply_delay: this replica applies each commit only this long after the primary made it (a delayed replica, Exercise 3).')));
   if (n.replayPaused) out.push(detail(id, 'paused', t('Replay'), t('paused'), 'debug-pause'));
   if (n.walReceiver) out.push(detail(id, 'walReceiver', t('WAL receiver'), `${n.walReceiver.status}${n.walReceiver.senderHost ? ` ← ${n.walReceiver.senderHost}` : ''}`, 'radio-tower'));
   if (n.downstream.length) {
@@ -327,5 +330,7 @@ export function alertTitle(a: Alert): string {
       return t('No primary');
     case 'pgbouncerNotOnPrimary':
       return t('PgBouncer not on the primary');
+    case 'tooFewStreamingReplicas':
+      return t('Replica disconnected');
   }
 }

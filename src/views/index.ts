@@ -11,7 +11,7 @@ const t = vscode.l10n.t;
 export const CLUSTER_VIEW_ID = 'pgHaWorkshop.cluster';
 
 /** Alerts that also pop up (once per occurrence); the others are shown in the view only. */
-const NOTIFY: ReadonlySet<Alert['kind']> = new Set(['splitBrain', 'lagOverThreshold', 'slotRetainedWal', 'timelineDivergence']);
+const NOTIFY: ReadonlySet<Alert['kind']> = new Set(['splitBrain', 'lagOverThreshold', 'slotRetainedWal', 'timelineDivergence', 'tooFewStreamingReplicas']);
 
 export function registerClusterView(context: vscode.ExtensionContext, services: Services): void {
   const tree = new ClusterTreeProvider();
