@@ -161,9 +161,11 @@ export async function findPortConflicts(t: ClusterTopology, docker: Docker = cre
 export function classifyComposeFailure(t: ClusterTopology, cli: ComposeCli, action: string, output: string): ComposeError {
   const text = output.trim();
   const last = text.split(/\r?\n/).filter((l) => l.trim()).slice(-3).join('\n');
-  const port = /(?:Bind for [\d.:]*?|listen tcp4? [\d.]*:|[\d.]+:)(\d{2,5})(?: failed|: bind)?[^\n]*(?:port is already allocated|address already in use)/i.exec(text);
-  if (port || /port is already allocated|address already in use/i.test(text)) {
-    const p = port ? Number(port[1]) : undefined;
+  const portLine = text.split(/\r?\n/).find((l) => /port is already allocated|address already in use/i.test(l));
+  if (portLine !== undefined) {
+    // "Bind for 127.0.0.1:5432 failed" (v1) / "listen tcp4 127.0.0.1:6432: bind" (v2): the number after an address.
+    const m = /\d+\.\d+\.\d+\.\d+:(\d{1,5})\b/.exec(portLine) ?? /:(\d{2,5})\b(?![.\d])/.exec(portLine);
+    const p = m ? Number(m[1]) : undefined;
     const variable = p !== undefined ? portVariable(t, p) : undefined;
     return new ComposeError(
       `Could not ${action}: ${p !== undefined ? `port ${p} on ${t.host}` : 'a port'} is already in use. Stop whatever holds it (\`docker ps\`, \`sudo lsof -iTCP:${p ?? 'PORT'} -sTCP:LISTEN\`), or choose another port with ${variable ?? 'PGHA_PRIMARY_PORT / PGHA_REPLICA1_PORT / PGHA_REPLICA2_PORT / PGHA_PGBOUNCER_PORT'}=<free port>. (${last})`,
