@@ -23,7 +23,7 @@ async function measure(events: boolean): Promise<{ fromDie: number[]; fromCall: 
   m.start();
   try {
     for (let i = 0; i < runs; i++) {
-      await m.waitFor((s) => r2(s).role === 'replica', 60_000, 'replica2 streaming');
+      await m.waitFor((s) => r2(s).role === 'replica', 240_000, 'replica2 streaming');
       await new Promise((r) => setTimeout(r, 300 + Math.random() * 700)); // random phase against the poll tick
       seenDownAt = 0;
       const called = Date.now();
@@ -35,7 +35,7 @@ async function measure(events: boolean): Promise<{ fromDie: number[]; fromCall: 
       fromCall.push(seenDownAt - called);
       await containers.start(containerOf('replica2'));
     }
-    await m.waitFor((s) => r2(s).role === 'replica', 60_000, 'replica2 streaming');
+    await m.waitFor((s) => r2(s).role === 'replica', 240_000, 'replica2 streaming');
   } finally {
     sub.dispose();
     await m.stop();

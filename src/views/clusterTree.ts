@@ -227,7 +227,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
     const s = this.status;
     if (!element) {
       if (!s) return [];
-      if (!s.docker.ok) return [{ kind: 'message', id: 'docker', text: s.docker.message, icon: 'warning' }];
+      // No engine: the welcome content (keyed on pgHaWorkshop.dockerState) says why and what to do.
+      if (!s.docker.ok) return [];
       // Nothing exists yet: the view's welcome content (keyed on pgHaWorkshop.clusterState) says what to do.
       if (s.nodes.every((n) => n.containerState.status === 'missing') && s.pgbouncer.containerState.status === 'missing') return [];
       return [...s.alerts.map((alert): ClusterTreeElement => ({ kind: 'alert', alert })), ...s.nodes.map((n): ClusterTreeElement => ({ kind: 'node', key: n.key })), { kind: 'pgbouncer' }];
