@@ -2,6 +2,7 @@
 // Each feature lives in its own folder and registers its own commands, views and disposables.
 import * as vscode from 'vscode';
 import { registerClusterCommands } from './commands';
+import { registerDockerStatus } from './dockerStatus';
 import { registerNotebook } from './notebook/register';
 import { createServices, type Services } from './services';
 import { registerClusterView } from './views';
@@ -11,6 +12,7 @@ type Register = (context: vscode.ExtensionContext, services: Services) => void;
 // One line per feature; keep the list sorted by folder.
 const features: Register[] = [
   registerClusterCommands,
+  registerDockerStatus,
   registerNotebook,
   registerClusterView,
 ];

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import type Docker from 'dockerode';
 import { ClusterMonitor } from './core/monitor';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './core/status';
-import { topologyFromEnv, type ClusterTopology } from './core/topology';
+import { type ClusterTopology } from './core/topology';
+import { topologyFromSettings } from './configuration';
 import { Containers, createDockerClient } from './docker/engine';
 
 export interface Services {
@@ -38,7 +39,7 @@ export function createServices(context: vscode.ExtensionContext): Services {
   const dockerHost = () => vscode.workspace.getConfiguration('pgHaWorkshop').get<string>('dockerHost', '');
   let docker = createDockerClient(dockerHost());
   let containers = new Containers(docker);
-  const topology = () => topologyFromEnv(process.env);
+  const topology = () => topologyFromSettings(process.env);
   const monitor = new ClusterMonitor({ docker, topology: topology(), log, ...monitorSettings() });
   context.subscriptions.push(
     monitor,

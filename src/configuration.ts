@@ -1,0 +1,21 @@
+// The extension's settings that shape the cluster, laid over the PGHA_* environment (which the
+// compose file and shell scripts read too): a setting left empty keeps the environment's value.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { topologyFromEnv, type ClusterTopology } from './core/topology';
+
+/** ClusterTopology from settings (pgHaWorkshop.composeFile / postgresImage / pgbouncerImage) over `env`. */
+export function topologyFromSettings(env: NodeJS.ProcessEnv = process.env): ClusterTopology {
+  const c = vscode.workspace.getConfiguration('pgHaWorkshop');
+  const setting = (key: string) => c.get<string>(key, '').trim();
+  const merged: NodeJS.ProcessEnv = { ...env };
+  if (setting('postgresImage')) merged.PGHA_POSTGRES_IMAGE = setting('postgresImage');
+  if (setting('pgbouncerImage')) merged.PGHA_PGBOUNCER_IMAGE = setting('pgbouncerImage');
+  let composeFile: string | undefined;
+  const file = setting('composeFile');
+  if (file) {
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    composeFile = path.isAbsolute(file) || !base ? path.resolve(file) : path.resolve(base, file);
+  }
+  return topologyFromEnv(merged, composeFile);
+}
