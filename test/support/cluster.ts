@@ -154,9 +154,14 @@ async function deviation(): Promise<string | undefined> {
   }
   const sync = await query<{ s: string }>('primary', "SELECT current_setting('synchronous_standby_names') AS s", [], 'postgres');
   if (sync[0].s !== '') return `postgres-primary has synchronous_standby_names = '${sync[0].s}'`;
-  const dbs = await query<{ name: string; host: string }>(topology.pgbouncer.hostPort, 'SHOW DATABASES', [], 'pgbouncer').catch(() => []);
+  for (const n of topology.nodes.filter((x) => x.initialRole === 'replica')) {
+    const delay = await query<{ d: string }>(n.key, "SELECT current_setting('recovery_min_apply_delay') AS d", [], 'postgres');
+    if (delay[0].d !== '0') return `${n.service} has recovery_min_apply_delay = ${delay[0].d}`;
+  }
+  const dbs = await query<{ name: string; host: string; paused: number }>(topology.pgbouncer.hostPort, 'SHOW DATABASES', [], 'pgbouncer').catch(() => []);
   const demodb = dbs.find((d) => d.name === 'demodb');
   if (demodb && demodb.host !== 'postgres-primary') return `PgBouncer points demodb at ${demodb.host}`;
+  if (demodb && Number(demodb.paused) !== 0) return 'PgBouncer has demodb paused';
   return undefined;
 }
 
@@ -171,28 +176,36 @@ async function standardAndStreaming(): Promise<boolean> {
   return replicaServices.every((s) => streaming.includes(s));
 }
 
+/** How long a start may take before the fixture gives up (slow, shared machines need minutes). */
+const UP_TIMEOUT_MS = Number(process.env.PGHA_TEST_UP_TIMEOUT_MS) || 300_000;
+
+async function startAndWaitHealthy(): Promise<void> {
+  await composeUp(topology);
+  await waitFor(healthy, UP_TIMEOUT_MS, 'all services healthy', 250);
+}
+
+async function recreate(t: Ctx | undefined, why: string): Promise<void> {
+  note(t, `cluster not in its standard shape (${why}): recreating it`);
+  await composeDown(topology, { volumes: true });
+  await startAndWaitHealthy();
+}
+
 /** Brings the cluster up in its standard shape (see the API above). */
 export async function clusterUp(t?: Ctx): Promise<void> {
   const started = Date.now();
   const ps = await composePs(topology, docker);
-  if (ps.length > 0) {
-    const why = await deviation().catch((e: Error) => `unreachable: ${e.message}`);
-    if (!why && (await standardAndStreaming().catch(() => false))) return;
-    if (why && !/ is (exited|created|paused)| does not exist/.test(why)) {
-      note(t, `cluster not in its standard shape (${why}): recreating it`);
-      await composeDown(topology, { volumes: true });
-    }
-  }
-  await composeUp(topology);
-  await waitFor(healthy, 120_000, 'all services healthy', 250);
+  const before = ps.length > 0 ? await deviation().catch((e: Error) => `unreachable: ${e.message}`) : 'no cluster';
+  if (!before && (await standardAndStreaming().catch(() => false))) return;
+  if (before && ps.length > 0 && !/ is (exited|created|paused|restarting)| does not exist|^unreachable/.test(before)) await recreate(t, before);
+  else await startAndWaitHealthy();
   const why = await deviation();
-  if (why) {
-    note(t, `cluster not in its standard shape after start (${why}): recreating it`);
-    await composeDown(topology, { volumes: true });
-    await composeUp(topology);
-    await waitFor(healthy, 120_000, 'all services healthy', 250);
+  if (why) await recreate(t, why);
+  try {
+    await waitFor(standardAndStreaming, 60_000, 'both replicas streaming from postgres-primary', 250);
+  } catch {
+    await recreate(t, 'replicas not streaming from postgres-primary');
+    await waitFor(standardAndStreaming, UP_TIMEOUT_MS, 'both replicas streaming from postgres-primary', 250);
   }
-  await waitFor(standardAndStreaming, 60_000, 'all services healthy and 2 replicas streaming', 250);
   note(t, `cluster ${topology.projectName} up in ${Date.now() - started} ms`);
 }
 
