@@ -2,6 +2,7 @@
 // Each feature lives in its own folder and registers its own commands, views and disposables.
 import * as vscode from 'vscode';
 import { registerClusterCommands } from './commands';
+import { registerFailoverCommands } from './commands/failoverCommands';
 import { registerDockerStatus } from './dockerStatus';
 import { registerNotebook } from './notebook/register';
 import { createServices, type Services } from './services';
@@ -12,6 +13,7 @@ type Register = (context: vscode.ExtensionContext, services: Services) => void;
 // One line per feature; keep the list sorted by folder.
 const features: Register[] = [
   registerClusterCommands,
+  registerFailoverCommands,
   registerDockerStatus,
   registerNotebook,
   registerClusterView,

@@ -161,7 +161,7 @@ export async function surveyCluster(ctx: Pick<FailoverContext, 'topology' | 'con
   }
   const probeOne = async (spec: PgNodeSpec): Promise<NodeProbe | undefined> => {
     if (snapshot[spec.container]?.status !== 'running') return undefined;
-    const c = new Client(nodeClientConfig(t, spec.hostPort, { database: 'postgres', connectTimeoutMs: 5000, queryTimeoutMs: 8000, applicationName: 'pgha-failover' }));
+    const c = new Client(nodeClientConfig(t, spec.hostPort, { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000, applicationName: 'pgha-failover' }));
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -174,7 +174,7 @@ export async function surveyCluster(ctx: Pick<FailoverContext, 'topology' | 'con
   };
   const probeBouncer = async (): Promise<PgBouncerProbe | undefined> => {
     if (snapshot[t.pgbouncer.container]?.status !== 'running') return undefined;
-    const c = new Client(nodeClientConfig(t, t.pgbouncer.hostPort, { database: 'pgbouncer', connectTimeoutMs: 5000, queryTimeoutMs: 8000, applicationName: 'pgha-failover' }));
+    const c = new Client(nodeClientConfig(t, t.pgbouncer.hostPort, { database: 'pgbouncer', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000, applicationName: 'pgha-failover' }));
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -223,7 +223,7 @@ async function positions(ctx: FailoverContext, nodes: readonly NodeStatus[]): Pr
             const row = r.rows[0];
             return row?.rec ? { key: n.key, service: n.service, replayLsn: row.rep, receiveLsn: row.recv } : undefined;
           },
-          { database: 'postgres', connectTimeoutMs: 5000, queryTimeoutMs: 8000 },
+          { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000 },
         );
       } catch {
         return undefined;
@@ -234,7 +234,7 @@ async function positions(ctx: FailoverContext, nodes: readonly NodeStatus[]): Pr
 }
 
 async function sql<R extends Record<string, unknown>>(ctx: FailoverContext, port: number, text: string, params: unknown[] = [], timeoutMs = 15_000): Promise<R[]> {
-  return withNodeClient(ctx.topology, port, async (c) => (await c.query<R>(text, params)).rows, { database: 'postgres', connectTimeoutMs: 3000, queryTimeoutMs: timeoutMs });
+  return withNodeClient(ctx.topology, port, async (c) => (await c.query<R>(text, params)).rows, { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: Math.max(timeoutMs, 15_000) });
 }
 
 /** Creates a physical slot on the node when it is missing. Returns true when created. */
@@ -266,7 +266,7 @@ export async function repointReplica(ctx: FailoverContext, replica: PgNodeSpec, 
       await c.query(`ALTER SYSTEM SET primary_slot_name = ${quoteLiteral(replica.slot)}`);
       await c.query('SELECT pg_reload_conf()');
     },
-    { database: 'postgres', connectTimeoutMs: 3000, queryTimeoutMs: 10_000 },
+    { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000 },
   );
 }
 
@@ -414,8 +414,15 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
   let chosen: CandidateInfo | undefined;
   let because: string;
   {
-    const deadline = Date.now() + 5000;
+    // Every standby should answer; a busy one gets up to 30 s (the choice needs its position).
+    const answerBy = Date.now() + 30_000;
     let pos = await positions(ctx, standbys);
+    while (pos.length < standbys.length && Date.now() < answerBy) {
+      await sleep(250);
+      const again = await positions(ctx, standbys);
+      if (again.length >= pos.length) pos = again;
+    }
+    const deadline = Date.now() + 5000;
     // Let each standby replay what it received (promotion would, but the choice should see it).
     while (Date.now() < deadline && pos.some((p) => lsnCmp(p.receiveLsn, p.replayLsn) > 0)) {
       await sleep(100);
@@ -450,7 +457,17 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
   t0 = Date.now();
   let timeline = 0;
   try {
-    const r = await promoteReplica(actx, np.key, { waitSeconds: 60 });
+    // A busy node may miss the connect deadline: retry while it merely does not answer in time.
+    let r: Awaited<ReturnType<typeof promoteReplica>> | undefined;
+    for (let attempt = 1; !r; attempt++) {
+      try {
+        r = await promoteReplica(actx, np.key, { waitSeconds: 60 });
+      } catch (e) {
+        if (!(e instanceof NodeActionError && e.problem === 'unreachable' && attempt < 4)) throw e;
+        say(`${kind} promote: ${np.container} did not answer (attempt ${attempt}), retrying`);
+        await sleep(500);
+      }
+    }
     timeline = r.timeline;
     step('promote', true, t0, r.message);
   } catch (e) {

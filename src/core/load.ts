@@ -139,7 +139,7 @@ export async function findWritableNode(t: ClusterTopology, prefer?: number): Pro
   if (prefer !== undefined) ports.sort((a, b) => (a === prefer ? -1 : b === prefer ? 1 : 0));
   const answers = await Promise.all(
     ports.map(async (port) => {
-      const c = new Client(nodeClientConfig(t, port, { connectTimeoutMs: 3000, queryTimeoutMs: 5000, applicationName: 'pgha-load' }));
+      const c = new Client(nodeClientConfig(t, port, { connectTimeoutMs: 10_000, queryTimeoutMs: 15_000, applicationName: 'pgha-load' }));
       c.on('error', () => undefined);
       try {
         await c.connect();
@@ -162,7 +162,7 @@ export async function preflightTarget(t: ClusterTopology, target: LoadTarget): P
     return w ? undefined : `No node accepts writes (${t.nodes.map((n) => n.container).join(', ')} are down or read-only). Start the cluster, or promote a replica, then start the load.`;
   }
   const port = targetPort(t, target);
-  const c = new Client(nodeClientConfig(t, port, { connectTimeoutMs: 3000, queryTimeoutMs: 5000, applicationName: 'pgha-load' }));
+  const c = new Client(nodeClientConfig(t, port, { connectTimeoutMs: 10_000, queryTimeoutMs: 15_000, applicationName: 'pgha-load' }));
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -203,7 +203,7 @@ class Worker {
     } else {
       port = targetPort(this.t, this.target);
     }
-    const c = new Client(nodeClientConfig(this.t, port, { connectTimeoutMs: 3000, queryTimeoutMs: this.timeoutMs, applicationName: 'pgha-load' }));
+    const c = new Client(nodeClientConfig(this.t, port, { connectTimeoutMs: 10_000, queryTimeoutMs: this.timeoutMs, applicationName: 'pgha-load' }));
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -339,7 +339,7 @@ export class LoadGenerator implements Disposable {
     if (this.startedAt) throw new Error('This load generator already ran; create a new one.');
     this.startedAt = Date.now();
     const ticker = setInterval(() => this.emitter.fire(this.progress), this.options.progressIntervalMs ?? 500);
-    const timeout = this.options.writeTimeoutMs ?? 5000;
+    const timeout = this.options.writeTimeoutMs ?? 10_000;
     const prepared = this.options.prepared ?? true;
     const workers: Worker[] = [];
     const worker = () => {
@@ -402,7 +402,7 @@ export class LoadGenerator implements Disposable {
 
 /** Keys of `ledger` present on the node at `port` (one scan of users, matched by run). */
 export async function presentKeys(t: ClusterTopology, port: number, ledger: WriteLedger): Promise<Set<string>> {
-  const c = new Client(nodeClientConfig(t, port, { connectTimeoutMs: 3000, queryTimeoutMs: 60_000, applicationName: 'pgha-ledger' }));
+  const c = new Client(nodeClientConfig(t, port, { connectTimeoutMs: 10_000, queryTimeoutMs: 60_000, applicationName: 'pgha-ledger' }));
   c.on('error', () => undefined);
   await c.connect();
   try {

@@ -27,7 +27,7 @@ export class PgBouncerError extends Error {
 }
 
 export async function adminCommand<R extends Record<string, unknown> = Record<string, unknown>>(t: ClusterTopology, sql: string): Promise<R[]> {
-  const c = new Client(nodeClientConfig(t, t.pgbouncer.hostPort, { database: 'pgbouncer', connectTimeoutMs: 3000, queryTimeoutMs: 10_000, applicationName: 'pgha-admin' }));
+  const c = new Client(nodeClientConfig(t, t.pgbouncer.hostPort, { database: 'pgbouncer', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000, applicationName: 'pgha-admin' }));
   c.on('error', () => undefined);
   try {
     await c.connect();

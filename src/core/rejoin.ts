@@ -172,7 +172,7 @@ export async function rejoinAsReplica(ctx: FailoverContext & { readonly containe
 
   say(`CHECKPOINT on ${primary.container}, slot ${spec.slot} there`);
   try {
-    await withNodeClient(t, primary.hostPort, (c) => c.query('CHECKPOINT'), { database: 'postgres', queryTimeoutMs: 60_000 });
+    await withNodeClient(t, primary.hostPort, (c) => c.query('CHECKPOINT'), { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: 60_000 });
     await ensureSlot(ctx, primary, spec.slot);
   } catch (e) {
     throw new RejoinError(`${primary.container} did not answer (${classifyPgError(e).message}); ${spec.container} is stopped and unchanged. Start it again or retry.`, 'noPrimary', undefined, undefined, e);

@@ -72,7 +72,7 @@ async function readState(ctx: FailoverContext, port: number, primary: string, ap
         warnings,
       };
     },
-    { database: 'postgres', connectTimeoutMs: 3000, queryTimeoutMs: 5000 },
+    { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000 },
   );
 }
 
@@ -116,7 +116,7 @@ export async function setSynchronousReplication(ctx: FailoverContext, cfg: SyncC
           if (cfg.commit) await c.query(`ALTER SYSTEM SET synchronous_commit = ${quoteLiteral(cfg.commit)}`);
           await c.query('SELECT pg_reload_conf()');
         },
-        { database: 'postgres', connectTimeoutMs: 3000, queryTimeoutMs: 5000 },
+        { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000 },
       );
       appliedOn.push(container);
     } catch (e) {
