@@ -61,7 +61,9 @@ suite('SQL notebook', function () {
   this.timeout(300_000);
   let scratch: vscode.NotebookDocument;
 
-  suiteSetup(async () => {
+  suiteSetup(async function () {
+    // Starting (or recreating) the cluster can take minutes on a busy machine.
+    this.timeout(900_000);
     await clusterUp();
     const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === 'pg-ha-workshop');
     assert.ok(ext, 'extension present');
