@@ -69,7 +69,10 @@ suite('Cluster view and node commands', function () {
     assert.ok(ext, 'extension present');
     api = (await ext.activate()) as Services;
     assert.ok(api.clusterTree, 'activate() exposes the cluster tree');
-    await waitFor(standard, 30_000, 'the tree to show the standard topology');
+    await waitFor(standard, 90_000, 'the tree to show the standard topology').catch(async (e: Error) => {
+      const seen = (await rows()).map((r) => `${r.label}: ${r.description}`).join('; ');
+      throw new Error(`${e.message}; tree: [${seen}]; monitor: ${JSON.stringify(api.monitor.current?.nodes.map((n) => [n.container, n.role, n.problem]))} docker: ${JSON.stringify(api.monitor.current?.docker)}`);
+    });
   });
 
   test('one item per node plus PgBouncer: container names, role descriptions, context values for the menus', async () => {
