@@ -211,7 +211,7 @@ export async function compose(t: ClusterTopology, args: readonly string[], actio
   const fullArgs = [...cli.baseArgs, '-f', t.composeFile, '-p', t.projectName, ...args];
   let r: RunResult;
   try {
-    r = await run(cli.program, fullArgs, { cwd: path.dirname(t.composeFile), env: composeEnv(t, opts.env), timeoutMs: opts.timeoutMs ?? 300_000, onOutput: opts.onOutput });
+    r = await run(cli.program, fullArgs, { cwd: path.dirname(t.composeFile), env: composeEnv(t, opts.env), timeoutMs: opts.timeoutMs ?? 600_000, onOutput: opts.onOutput });
   } catch (e) {
     if (e instanceof ComposeError) throw e;
     throw new ComposeError(`Could not ${action}: ${e instanceof Error ? e.message : String(e)}`, 'other');
