@@ -71,6 +71,7 @@ export class ClusterMonitor implements Disposable {
   private readonly pools = new Map<Target, Pool>();
   private readonly timers = new Map<Target | 'containers' | 'events', NodeJS.Timeout>();
   private readonly inFlight = new Set<Target>();
+  private readonly failingSince = new Map<Target, number>();
   private closeEvents: (() => void) | undefined;
   private eventsLive = false;
   private deriveQueued = false;
@@ -392,8 +393,17 @@ export class ClusterMonitor implements Disposable {
       // A busy machine can make one probe time out: keep the last good answer for a few
       // intervals instead of flapping the node to "not answering". Docker events still report
       // a stopped container at once.
+      // Likewise, until the first answer, timeouts within a grace period leave the node "starting"
+      // (connecting) rather than "not answering".
       const prev = this.probes.get(t);
-      if (!result.ok && result.failure.kind === 'timeout' && prev?.ok && Date.now() - prev.at < Math.max(5000, 3 * this.interval)) return;
+      const grace = Math.max(10_000, 5 * this.interval);
+      if (!result.ok && result.failure.kind === 'timeout') {
+        const since = this.failingSince.get(t) ?? Date.now();
+        this.failingSince.set(t, since);
+        if (Date.now() - since < grace && (prev === undefined || prev.ok)) return;
+      } else {
+        this.failingSince.delete(t);
+      }
       this.probes.set(t, result);
       this.queueDerive();
     } catch (e) {

@@ -28,7 +28,8 @@ export function roleLabel(n: NodeStatus, status: ClusterStatus): string {
     case 'notStreaming':
       return t('replica · not streaming');
     case 'starting':
-      return t('starting…');
+      // A container that has run for a while and only answers slowly is being connected to, not starting.
+      return n.containerState.startedAt !== undefined && status.at - n.containerState.startedAt > 60_000 ? t('connecting…') : t('starting…');
     case 'unreachable':
       return t('not answering');
     case 'down':

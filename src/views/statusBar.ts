@@ -24,6 +24,9 @@ export function statusBarText(s: ClusterStatus | undefined): StatusBarText {
     const who = s.writable.map(name).join(', ');
     return { text: `$(warning) ${t('PG HA: split brain ({0})', who)}`, tooltip: s.alerts.find((a) => a.kind === 'splitBrain')?.message ?? who, warning: true };
   }
+  if (s.writable.length === 0 && s.nodes.some((n) => n.role === 'starting')) {
+    return { text: `$(sync~spin) ${t('PG HA: connecting…')}`, tooltip: t('Waiting for the nodes to answer…'), warning: false };
+  }
   const lag = s.maxLag.bytes === null && s.maxLag.replayMs === null ? t('no replica') : `${formatBytes(s.maxLag.bytes)} · ${formatDuration(s.maxLag.replayMs)}`;
   const primary = s.primary ? name(s.primary) : t('no primary');
   const errors = s.alerts.filter((a) => a.severity === 'error');
