@@ -352,7 +352,7 @@ export class ClusterMonitor implements Disposable {
     if (p) return p;
     const port = t === 'pgbouncer' ? this.topology.pgbouncer.hostPort : this.topology.nodes.find((n) => n.key === t)!.hostPort;
     // Each node has its own loop, so these bound only that node's round, never the others'.
-    const budget = Math.max(3000, this.interval);
+    const budget = Math.max(5000, this.interval);
     const cfg = nodeClientConfig(this.topology, port, {
       database: t === 'pgbouncer' ? 'pgbouncer' : undefined,
       connectTimeoutMs: budget,
