@@ -90,7 +90,8 @@ try {
   });
   if (opt.verbose) page.on('console', (m) => console.log(`[page ${m.type()}] ${m.text()}`));
   page.on('crash', () => finish('crash'));
-  await page.goto(server.url({ extensionDevelopmentPath: ROOT, extensionTestsPath: suiteIndex }));
+  // Only the navigation is awaited: the suite's end is the signal (the machine may be slow to load the page).
+  await page.goto(server.url({ extensionDevelopmentPath: ROOT, extensionTestsPath: suiteIndex }), { waitUntil: 'commit', timeout: 0 });
   const timer = setTimeout(() => finish('timeout'), Number(opt.timeout) * 1000);
   const code = await done;
   clearTimeout(timer);

@@ -83,8 +83,15 @@ fi
 if { [ "$WHAT" = all ] || [ "$WHAT" = vscode ]; } && [ -f scripts/run-vscode-tests.mjs ]; then
   echo "=== vscode"
   log="$OUT/vscode.log"
-  npm run --silent test:vscode 2>&1 | tee "$log"
-  rc=${PIPESTATUS[0]}
+  if bash scripts/ensure-docker.sh; then
+    npm run --silent test:vscode 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    if [ -z "${PGHA_KEEP_CLUSTER:-}" ]; then
+      bash scripts/compose.sh down -v --remove-orphans -t 5 >/dev/null 2>&1 || true
+    fi
+  else
+    echo "# fail 1" >"$log"; rc=1
+  fi
   read -r p f < <(count "$log")
   passed=$((passed + p)); failed=$((failed + f))
   if [ "$rc" -ne 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); failures+=("vscode (runner exit $rc)");

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// Opens the extension in a browser-hosted VS Code (code-server + Chromium) on the workshop folder
+// and saves what a user sees to .screenshots/ (git-ignored):
+//   sidebar.png       the PG HA Workshop activity-bar container with the cluster view
+//   notebook.png      the monitoring notebook (cells run when the cluster is up)
+//   walkthrough.png   the getting-started walkthrough (or the Welcome page when none is contributed)
+//
+//   npm run screenshots                       # build, then all shots
+//   node scripts/screenshots.mjs [--only sidebar,notebook] [--out DIR] [--theme "Default Light Modern"]
+//                                [--width 1400 --height 900] [--no-run-cells]
+// PGHA_* variables choose the cluster the extension shows, as everywhere else.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureCodeServer, launchChromium, ROOT, startCodeServer } from './lib/code-server.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    only: { type: 'string', default: 'sidebar,notebook,walkthrough' },
+    out: { type: 'string', default: path.join(ROOT, '.screenshots') },
+    theme: { type: 'string' },
+    width: { type: 'string', default: '1400' },
+    height: { type: 'string', default: '900' },
+    'no-run-cells': { type: 'boolean', default: false },
+    notebook: { type: 'string', default: 'monitoring.pgha.sql' },
+  },
+});
+const shots = new Set(opt.only.split(',').map((s) => s.trim()));
+fs.mkdirSync(opt.out, { recursive: true });
+const say = (m) => console.log(`screenshots: ${m}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) {
+  console.error('screenshots: ERROR: dist/extension.js is missing: run npm run build first.');
+  process.exit(1);
+}
+
+const launcher = ensureCodeServer();
+const pghaEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PGHA_') || k === 'COMPOSE_PROJECT_NAME' || k === 'DOCKER_HOST'));
+const settings = opt.theme ? { 'workbench.colorTheme': opt.theme } : {};
+const server = await startCodeServer({ launcher, folder: ROOT, env: pghaEnv, settings });
+let browser;
+const saved = [];
+try {
+  const chromium = await launchChromium({ width: Number(opt.width), height: Number(opt.height) });
+  browser = chromium.browser;
+  const page = chromium.page;
+  page.setDefaultTimeout(120_000);
+  await page.goto(server.url({ extensionDevelopmentPath: ROOT }), { waitUntil: 'commit', timeout: 0 });
+  await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 180_000 });
+  await sleep(3000);
+
+  /** Picks `label` in the open quick input (typing `filter` first) by clicking its row. */
+  const pick = async (filter, label, timeout = 30_000) => {
+    await page.keyboard.type(filter, { delay: 10 });
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ state: 'visible', timeout });
+    await row.click();
+  };
+  /** Runs a command by its palette title (F1 opens the palette in the browser too). */
+  const command = async (title, settle = 1500) => {
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget input');
+    await pick(title, title);
+    await sleep(settle);
+  };
+  const shoot = async (name) => {
+    const file = path.join(opt.out, `${name}.png`);
+    await page.screenshot({ path: file });
+    saved.push(file);
+    say(`saved ${path.relative(ROOT, file)}`);
+  };
+  const dismissNotifications = async () => {
+    await page.keyboard.press('Escape').catch(() => undefined);
+  };
+
+  if (shots.has('sidebar')) {
+    const item = page.locator('.activitybar [aria-label^="PG HA Workshop"]').first();
+    await item.click();
+    // A lone view's header is hidden: wait for the view's section itself.
+    await page.waitForSelector('[aria-label="Cluster Section"]', { state: 'attached', timeout: 60_000 });
+    // Wait for what the view renders: its tree rows, or its welcome content; then a few polls.
+    await page.waitForSelector('.part.sidebar .monaco-list-row, .part.sidebar .welcome-view-content', { timeout: 120_000 });
+    await sleep(5000);
+    await dismissNotifications();
+    await shoot('sidebar');
+  }
+
+  if (shots.has('notebook')) {
+    // Quick Open: the palette without its ">" prefix.
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget input');
+    await page.keyboard.press('Backspace');
+    await pick(opt.notebook, opt.notebook);
+    await page.waitForSelector('.notebook-editor', { timeout: 60_000 });
+    await sleep(2000);
+    if (!opt['no-run-cells']) {
+      await page.locator('.notebook-toolbar-container a[aria-label^="Run All"], .notebook-toolbar-container [aria-label^="Run All"]').first().click();
+      // Wait for the first cell's result (or its error), then let the rest settle.
+      await page.waitForSelector('.notebook-editor .output', { timeout: 60_000 }).catch(() => say('no cell output after 60 s'));
+      await sleep(5000);
+    }
+    await dismissNotifications();
+    await shoot('notebook');
+  }
+
+  if (shots.has('walkthrough')) {
+    await command('Welcome: Open Walkthrough...', 1000);
+    try {
+      await pick('PG HA', 'PG HA', 15_000);
+    } catch {
+      say('no PG HA walkthrough is contributed: saving the Welcome page instead');
+      await page.keyboard.press('Escape');
+      await command('Help: Welcome', 1000);
+    }
+    await sleep(4000);
+    await dismissNotifications();
+    await shoot('walkthrough');
+  }
+} catch (e) {
+  console.error(`screenshots: ERROR: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+} finally {
+  await browser?.close().catch(() => undefined);
+  server.stop();
+}
+say(`${saved.length} screenshot(s) in ${path.relative(ROOT, opt.out) || opt.out}`);
