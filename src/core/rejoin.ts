@@ -38,7 +38,7 @@ export interface RejoinResult {
   readonly container: string;
   readonly upstream: string;
   /** What was done: a rewind, nothing to rewind, or a fresh clone. */
-  readonly method: 'rewind' | 'noRewindNeeded' | 'clone';
+  readonly method: 'rewind' | 'noRewindNeeded' | 'clone' | 'alreadyStreaming';
   readonly rewindFailure?: string;
   readonly output: string;
   readonly streaming: boolean;
@@ -87,10 +87,19 @@ export function helperScript(method: 'rewind' | 'clone', t: FailoverContext['top
   const su = t.superuser;
   const src = `host=${upstream} port=${t.internalPort} user=${su.user} password=${su.password} dbname=postgres connect_timeout=5`;
   const conninfo = replicaConninfo(t, upstream, node.service);
-  const head = `set -e\nD=${DATA_DIR}\n`;
+  // The node's container is stopped, so its postmaster.pid is stale; left in place it names PID 1,
+  // which in this helper is the shell, and the crash recovery pg_rewind runs would refuse to start.
+  const head = `set -e\nD=${DATA_DIR}\nrm -f "$D/postmaster.pid"\n`;
   const work =
     method === 'rewind'
-      ? `pg_rewind --target-pgdata="$D" --source-server=${shellQuote(src)} --progress 2>&1\n`
+      ? // pg_rewind would run crash recovery itself, but with the data directory's own postgresql.conf
+        // (wal_log_hints off) instead of the node's: the shutdown checkpoint then records
+        // wal_log_hints=off and pg_rewind refuses. Recover here with the setting on.
+        `if pg_controldata "$D" | grep -Eq 'cluster state: +in production|wal_log_hints setting: +off'; then\n` +
+        `  echo "crash recovery (single-user, wal_log_hints=on)"\n` +
+        `  postgres --single -F -D "$D" -c wal_log_hints=on template1 </dev/null 2>&1\n` +
+        `fi\n` +
+        `pg_rewind --target-pgdata="$D" --source-server=${shellQuote(src)} --progress 2>&1\n`
       : `echo "emptying $D"\nrm -rf "$D"/* "$D"/.[!.]* 2>/dev/null || true\n` +
         `PGPASSWORD=${shellQuote(t.replicationUser.password)} pg_basebackup -h ${upstream} -p ${t.internalPort} -U ${t.replicationUser.user} -D "$D" -R -X stream -S ${node.slot} -c fast --no-password 2>&1\necho "clone done"\n`;
   // Appended lines win over earlier ones (also over settings pg_rewind copied from the source).
@@ -156,11 +165,18 @@ export async function rejoinAsReplica(ctx: FailoverContext & { readonly containe
   const others = s.writable.filter((k) => k !== spec.key);
   if (others.length === 0) {
     if (s.writable.includes(spec.key)) throw new RejoinError(`${spec.container} is the only primary: rejoining it as a replica would leave no node that accepts writes. Fail over first.`, 'isOnlyPrimary');
-    throw new RejoinError(`No other node accepts writes, so ${spec.container} has nothing to follow. Promote a replica (or start the primary) first.`, 'noPrimary');
+    const seen = s.nodes.map((n) => `${n.container}: ${n.role}${n.problem ? ` (${n.problem})` : ''}`).join('; ');
+    throw new RejoinError(`No other node accepts writes, so ${spec.container} has nothing to follow (${seen}). Promote a replica (or start the primary) first.`, 'noPrimary');
   }
   if (others.length > 1) throw new RejoinError(`Split brain among ${others.map((k) => t.nodes.find((n) => n.key === k)!.container).join(', ')}: fence one of them first.`, 'noPrimary');
   const primary = t.nodes.find((n) => n.key === others[0])!;
   const method = o.method ?? 'rewind';
+  const me = s.nodes.find((n) => n.key === spec.key)!;
+  if (me.role === 'replica' && me.upstream === primary.key && method !== 'clone') {
+    const message = `${spec.container} already streams from ${primary.container}: nothing to do.`;
+    say(message);
+    return { node: spec.key, container: spec.container, upstream: primary.service, method: 'alreadyStreaming', output: '', streaming: true, tookMs: Date.now() - t0, message };
+  }
 
   // Fence/stop the node: pg_rewind needs the target stopped.
   const st = await ctx.containers.state(spec.container);
