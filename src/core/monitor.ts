@@ -436,7 +436,12 @@ export class ClusterMonitor implements Disposable {
     this.deriveQueued = true;
     setImmediate(() => {
       this.deriveQueued = false;
-      this.deriveNow();
+      try {
+        this.deriveNow();
+      } catch (e) {
+        // A defect in the derivation must not take the extension host down with it.
+        this.log?.warn(`Could not derive the cluster status: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
     });
   }
 
