@@ -7,6 +7,7 @@ import { registerDockerStatus } from './dockerStatus';
 import { registerNotebook } from './notebook/register';
 import { createServices, type Services } from './services';
 import { registerClusterView } from './views';
+import { registerWalkthrough } from './walkthrough/register';
 
 type Register = (context: vscode.ExtensionContext, services: Services) => void;
 
@@ -17,6 +18,7 @@ const features: Register[] = [
   registerDockerStatus,
   registerNotebook,
   registerClusterView,
+  registerWalkthrough,
 ];
 
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {

@@ -19,6 +19,8 @@ export interface Services {
   readonly monitor: ClusterMonitor;
   /** Set by the cluster view: its tree data provider (extension-host tests read its items). */
   clusterTree?: vscode.TreeDataProvider<unknown>;
+  /** Set by the walkthrough: the latest result of each demo (extension-host tests read it). */
+  demoResults?: import('./walkthrough/results').DemoResults;
 }
 
 /** Monitor settings: poll interval and the workshop's alert thresholds. */

@@ -17,7 +17,7 @@ import {
   type DemoResult,
 } from '../../src/core/demos';
 import { checkPrerequisites } from '../../src/core/prerequisites';
-import { clusterDown, containers, docker, isInRecovery, resetCluster, topology } from '../support/cluster';
+import { clusterDown, clusterUp, containers, docker, isInRecovery, topology } from '../support/cluster';
 
 const lines: string[] = [];
 const ctx: DemoContext = { topology, containers, log: (m) => lines.push(m) };
@@ -29,7 +29,7 @@ function passed(r: DemoResult<unknown>, t: { diagnostic(m: string): void }): voi
 
 describe('workshop demos on the live cluster, in walkthrough order', { timeout: 600_000 }, () => {
   before(async () => {
-    await resetCluster();
+    await clusterUp();
   });
 
   test('Prerequisites: engine, Compose and ports (held by this cluster) pass', async (t) => {
