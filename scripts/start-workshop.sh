@@ -4,7 +4,9 @@
 #   2. the cluster (cluster/docker-compose.yml); when the public images cannot be pulled (no
 #      registry), a local image built from Debian packages instead (scripts/build-image.sh)
 #   3. waits until every service is healthy and runs cluster/test-replication.sh
-#   4. builds the extension and, when VS Code's `code` is installed, opens it on this folder
+#   4. builds the extension and opens it on this folder: in VS Code when `code` is installed, else
+#      in the browser through code-server on 127.0.0.1:${PGHA_CODE_SERVER_PORT:-8080} (URL printed).
+#      PGHA_NO_EDITOR=1 stops after the cluster.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
@@ -51,6 +53,31 @@ npm run --silent build
 if command -v code >/dev/null 2>&1 && [ -z "${PGHA_NO_EDITOR:-}" ]; then
   log "opening VS Code with the extension"
   code --extensionDevelopmentPath="$ROOT" "$ROOT"
+elif [ -z "${PGHA_NO_EDITOR:-}" ]; then
+  # No desktop VS Code: the same workbench in the browser, served by code-server on 127.0.0.1
+  # with the extension loaded from this folder (the smoke-test driver makes the web workbench
+  # honour the development payload in the URL, as the desktop honours --extensionDevelopmentPath).
+  CODE_SERVER="$(bash scripts/ensure-code-server.sh | tail -n 1)"
+  PORT="${PGHA_CODE_SERVER_PORT:-8080}"
+  STATE="${PGHA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pg-ha-workshop}/workshop-editor"
+  mkdir -p "$STATE/user-data" "$STATE/extensions"
+  URL="$(node -e '
+    const [port, root] = process.argv.slice(1);
+    const payload = [["extensionDevelopmentPath", `vscode-remote://127.0.0.1:${port}${root}`], ["skipWelcome", "true"]];
+    console.log(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(root)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  ' "$PORT" "$ROOT")"
+  cat <<OPEN
+
+The cluster is running. No desktop VS Code here, so the workshop opens in the browser:
+
+  $URL
+
+(code-server on 127.0.0.1:$PORT, this folder, the extension loaded. Ctrl+C stops the editor;
+the cluster keeps running: bash scripts/compose.sh down stops it.)
+OPEN
+  exec "$CODE_SERVER" --auth none --bind-addr "127.0.0.1:$PORT" \
+    --user-data-dir "$STATE/user-data" --extensions-dir "$STATE/extensions" \
+    --disable-telemetry --disable-update-check --vscode-option enable-smoke-test-driver "$ROOT"
 else
   cat <<NEXT
 
