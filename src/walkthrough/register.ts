@@ -84,6 +84,10 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
   context.subscriptions.push(results, vscode.workspace.registerTextDocumentContentProvider(RESULTS_SCHEME, results));
   const ctx = (): DemoContext => ({ topology: services.topology(), containers: services.containers(), log: (m) => services.log.info(m) });
   const running = new Set<DemoId>();
+  const setPassed = async (id: DemoId, passed: boolean) => {
+    results.contextKeys.set(passedKey(id), passed);
+    await vscode.commands.executeCommand('setContext', passedKey(id), passed);
+  };
 
   const record = async (r: DemoResult<unknown>, quiet = false): Promise<DemoOutcome> => {
     results.set(r);
@@ -92,7 +96,7 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
     services.log.info(`${title}: ${r.passed ? 'PASSED' : 'FAILED'} (${(r.tookMs / 1000).toFixed(1)} s): ${summary}`);
     for (const c of r.checks) services.log.info(`  ${c.ok ? '✓' : '✗'} ${checkLabel(c)}: ${c.detail}`);
     if (r.clusterAfter) services.log.info(`  ${t('Cluster now')}: ${r.clusterAfter}`);
-    await vscode.commands.executeCommand('setContext', passedKey(r.demo), r.passed);
+    await setPassed(r.demo, r.passed);
     if (!quiet) {
       const show = t('Show Results');
       const msg = `${title}: ${summary}`;
@@ -138,7 +142,7 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
       const clusterAfter = e instanceof DemoFailed ? e.clusterAfter : undefined;
       const text = clusterAfter ? `${msg} ${t('Cluster now')}: ${clusterAfter}` : msg;
       services.log.error(`${title}: ${text}`);
-      await vscode.commands.executeCommand('setContext', passedKey(id), false);
+      await setPassed(id, false);
       void vscode.window.showErrorMessage(text, t('Show Log')).then((p) => (p ? services.log.show(true) : undefined));
       return { ok: false, demo: id, message: msg, clusterAfter };
     } finally {
@@ -164,7 +168,7 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
     services.log.info(`── ${demoTitle('start')} ──`);
     const out = (await vscode.commands.executeCommand('pgHaWorkshop.startCluster')) as { ok: boolean; value?: { seconds: number }; message?: string } | undefined;
     if (!out?.ok || !out.value) {
-      await vscode.commands.executeCommand('setContext', passedKey('start'), false);
+      await setPassed('start', false);
       if (o.fix !== 'no') void vscode.commands.executeCommand(DemoCommands.prerequisites, { fix: 'no' });
       return { ok: false, demo: 'start', message: out?.message ?? t('The cluster did not start.') };
     }

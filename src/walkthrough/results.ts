@@ -11,6 +11,8 @@ export const RESULTS_URI = vscode.Uri.from({ scheme: RESULTS_SCHEME, path: '/Dem
 
 export class DemoResults implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly results = new Map<DemoId, DemoResult<unknown>>();
+  /** The value each step's context key was last set to (VS Code offers no way to read it back). */
+  readonly contextKeys = new Map<string, boolean>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
