@@ -22,7 +22,7 @@ SLOT="${PGHA_SLOT:-$(echo "$NODE" | tr '-' '_')}"
 PEERS="${PGHA_PEERS:-postgres-primary postgres-replica1 postgres-replica2}"
 UPSTREAM="${PGHA_UPSTREAM:-}"
 REPL_USER="${PGHA_REPLICATION_USER:-replicator}"
-export PGDATA PGPASSWORD="${PGHA_REPLICATION_PASSWORD:-replicator}" PGCONNECT_TIMEOUT=3
+export PGDATA PGPASSWORD="${PGHA_REPLICATION_PASSWORD:-replicator}" PGCONNECT_TIMEOUT=10
 # Marks a clone in progress; lives in the container, not in the volume.
 CLONING=/tmp/pgha-clone-in-progress
 

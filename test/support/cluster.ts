@@ -100,8 +100,11 @@ export async function waitFor<T>(cond: () => Promise<T> | T, timeoutMs: number, 
   }
 }
 
+/** Generous: on a loaded machine a connection (fork + SCRAM) can take seconds. */
+const CONNECT_TIMEOUT_MS = Number(process.env.PGHA_TEST_CONNECT_TIMEOUT_MS) || 15_000;
+
 export async function pgClient(t: Ctx | undefined, target: NodeKey | number, database = topology.superuser.database): Promise<Client> {
-  const c = new Client(nodeClientConfig(topology, portOf(target), { database, connectTimeoutMs: 3000, queryTimeoutMs: 30_000, applicationName: 'pgha-test' }));
+  const c = new Client(nodeClientConfig(topology, portOf(target), { database, connectTimeoutMs: CONNECT_TIMEOUT_MS, queryTimeoutMs: 60_000, applicationName: 'pgha-test' }));
   c.on('error', () => undefined);
   await c.connect();
   t?.after?.(() => c.end().catch(() => undefined));
