@@ -33,7 +33,7 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$CHECK_ONLY" = 1 ]; then
-  fail "missing: $(IFS=';'; echo "${missing[*]}"). Run: bash scripts/ensure-code-server.sh"
+  fail "missing: $(printf '%s; ' "${missing[@]}")run: bash scripts/ensure-code-server.sh"
 fi
 
 apt_install() {

@@ -2,7 +2,7 @@
 // (pgHaWorkshop.dockerState: running | notRunning | noPermission | other), set at activation and
 // by "Check Docker Again". The cluster monitor keeps the key current afterwards.
 import * as vscode from 'vscode';
-import { DockerError, pingDocker, type DockerProblem } from './docker/engine';
+import { createDockerClient, DockerError, pingDocker, type DockerProblem } from './docker/engine';
 import type { Services } from './services';
 
 const t = vscode.l10n.t;
@@ -14,7 +14,8 @@ export type DockerState = { readonly ok: true } | { readonly ok: false; readonly
 export async function checkDocker(services: Services): Promise<DockerState> {
   let state: DockerState;
   try {
-    await pingDocker(services.docker());
+    // A client for the setting as it is now (the shared one follows setting changes a moment later).
+    await pingDocker(createDockerClient(vscode.workspace.getConfiguration('pgHaWorkshop').get<string>('dockerHost', '')));
     state = { ok: true };
   } catch (e) {
     const err = e instanceof DockerError ? e : new DockerError(String(e), 'other', e);

@@ -103,6 +103,22 @@ suite('Extension skeleton', function () {
     assert.deepEqual(state, { ok: true });
   });
 
+  test('no Docker engine at the configured address: Check Docker Again says so and what to do', async () => {
+    const c = vscode.workspace.getConfiguration('pgHaWorkshop');
+    try {
+      await c.update('dockerHost', 'unix:///tmp/pgha-no-such-docker.sock', vscode.ConfigurationTarget.Global);
+      const state = (await vscode.commands.executeCommand('pgHaWorkshop.checkDocker')) as DockerState;
+      assert.equal(state.ok, false);
+      if (!state.ok) {
+        assert.equal(state.problem, 'notRunning');
+        assert.match(state.message, /no Docker engine answers[\s\S]*Start Docker[\s\S]*pgHaWorkshop\.dockerHost/);
+      }
+    } finally {
+      await c.update('dockerHost', undefined, vscode.ConfigurationTarget.Global);
+    }
+    assert.deepEqual(await vscode.commands.executeCommand('pgHaWorkshop.checkDocker'), { ok: true }, 'back to the real engine');
+  });
+
   test('settings: compose file, Docker host, poll interval, images, lag alert thresholds with the workshop defaults', () => {
     const c = vscode.workspace.getConfiguration('pgHaWorkshop');
     const props = contributes.configuration?.properties ?? {};
