@@ -18,6 +18,12 @@ export PGHA_REPLICA2_PORT="${PGHA_REPLICA2_PORT:-30434}"
 export PGHA_PGBOUNCER_PORT="${PGHA_PGBOUNCER_PORT:-30632}"
 export PGHA_POSTGRES_IMAGE="${PGHA_POSTGRES_IMAGE:-pgha-local:15}"
 export PGHA_PGBOUNCER_IMAGE="${PGHA_PGBOUNCER_IMAGE:-pgha-local:15}"
+# The tests stop, promote and delete: never let them near the workshop's own cluster.
+if [ "$COMPOSE_PROJECT_NAME" = pgha ] || [ "$PGHA_PRIMARY_PORT" = 5432 ] || [ "$PGHA_PGBOUNCER_PORT" = 6432 ]; then
+  echo "scripts/test.sh: refusing to test against the workshop's own cluster (COMPOSE_PROJECT_NAME=$COMPOSE_PROJECT_NAME, ports $PGHA_PRIMARY_PORT/$PGHA_PGBOUNCER_PORT): the tests stop, promote and delete its nodes. Unset these variables (the tests then use project pghatest on ports 30432-30434/30632)." >&2
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
 
 OUT="$ROOT/.cache/test-results"
 mkdir -p "$OUT"

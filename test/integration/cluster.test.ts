@@ -14,6 +14,7 @@ import {
   pgClient,
   query,
   runClusterScript,
+  scriptEnv,
   streamingReplicas,
   topology,
   waitFor,
@@ -21,7 +22,7 @@ import {
 
 const replicas = ['replica1', 'replica2'] as const;
 
-describe('workshop cluster (cluster/docker-compose.yml)', { timeout: 600_000 }, () => {
+describe('workshop cluster (cluster/docker-compose.yml)', { timeout: 900_000 }, () => {
   before(async () => {
     await clusterUp();
   });
@@ -44,6 +45,16 @@ describe('workshop cluster (cluster/docker-compose.yml)', { timeout: 600_000 }, 
       { application_name: 'postgres-replica1', state: 'streaming', sync_state: 'async' },
       { application_name: 'postgres-replica2', state: 'streaming', sync_state: 'async' },
     ]);
+  });
+
+  test('From a terminal: scripts/compose.sh (docker compose, else docker-compose) lists the services in cluster/', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const path = await import('node:path');
+    const r = spawnSync('bash', [path.join(path.dirname(topology.composeFile), '..', 'scripts', 'compose.sh'), 'ps'], { env: scriptEnv(), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    for (const name of [...topology.nodes.map((n) => n.container), topology.pgbouncer.container]) {
+      assert.match(r.stdout, new RegExp(`${name}\\b[^\\n]*(Up|running)[^\\n]*healthy`), `${name} listed as up and healthy`);
+    }
   });
 
   test('Setup: the cluster contract (ports on 127.0.0.1, demodb.users, replicator role, one active slot per replica, settings)', async () => {

@@ -26,7 +26,7 @@ async function rowCount(): Promise<number> {
   return Number((await query<{ n: string }>('primary', 'SELECT count(*) AS n FROM users'))[0].n);
 }
 
-describe('workshop scripts (cluster/*.sh)', { timeout: 600_000 }, () => {
+describe('workshop scripts (cluster/*.sh)', { timeout: 900_000 }, () => {
   let noPsql: { PATH: string; dir: string };
 
   before(async () => {
