@@ -77,7 +77,8 @@ export class NodeSession {
     readonly endpoint: Endpoint,
     private readonly topology: ClusterTopology,
     private readonly describe: DescribeContainer,
-    private readonly connectTimeoutMs = 5000,
+    // Generous: a refused connection (node stopped) fails at once anyway; this only bounds a hung node.
+    private readonly connectTimeoutMs = 10_000,
   ) {}
 
   private config(database = this.endpoint.database): ClientConfig {
@@ -184,9 +185,10 @@ export class NodeSession {
   private async runNow(sql: string, opts: RunOptions): Promise<NodeRun> {
     const started = performance.now();
     const results: StatementResult[] = [];
-    const base = { node: this.endpoint.id, container: this.endpoint.container, port: this.endpoint.port, ...(opts.role ? { role: opts.role } : {}) };
+    let role = opts.role;
+    const base = () => ({ node: this.endpoint.id, container: this.endpoint.container, port: this.endpoint.port, ...(role ? { role } : {}) });
     const done = (error?: SqlErrorInfo): NodeRun => ({
-      ...base,
+      ...base(),
       ...(this.pid !== undefined ? { pid: this.pid } : {}),
       results,
       ...(error ? { error } : {}),
@@ -201,6 +203,19 @@ export class NodeSession {
       client = await this.connect();
     } catch (e) {
       return done(await this.nodeDownError(e));
+    }
+
+    if (this.endpoint.node && !role) {
+      // The role the node has right now, shown with its result (one round trip on the same connection).
+      try {
+        const r = await client.query<{ r: string }>({ text: 'SELECT pg_is_in_recovery() AS r', types: TEXT_TYPES });
+        role = r.rows[0].r === 't' ? 'replica' : 'primary';
+      } catch (e) {
+        if (isConnectionError(e)) {
+          this.dropClient();
+          return done(await this.nodeDownError(e));
+        }
+      }
     }
 
     const onAbort = () => void this.cancel().catch(() => undefined);
@@ -371,7 +386,7 @@ export class NotebookConnections {
         const key = `probe:${ep.id}@${ep.port}`;
         let s = this.sessions.get(key);
         if (!s) {
-          s = new NodeSession(ep, t, this.describe, 3000);
+          s = new NodeSession(ep, t, this.describe);
           this.sessions.set(key, s);
         }
         return [n.service, await s.probeRole()] as const;

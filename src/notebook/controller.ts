@@ -5,7 +5,7 @@ import { NOTEBOOK_TYPE, SQL_LANGUAGE } from './format';
 import type { NotebookConnections } from './connections';
 import { errorText, renderHtml, renderJson, renderText, type NodeRun, type SqlErrorInfo } from './render';
 import type { PghaCellMetadata, PghaNotebookMetadata } from './serializer';
-import { DEFAULT_TARGET, parseTarget, resolveTarget, TargetError, type NodeRoleInfo } from './targets';
+import { DEFAULT_TARGET, needsRoles, parseTarget, resolveTarget, TargetError, type NodeRoleInfo } from './targets';
 import type { ClusterTopology } from '../core/topology';
 
 export const CONTROLLER_ID = 'pgha-sql-notebook-kernel';
@@ -118,7 +118,9 @@ export class PghaNotebookController implements vscode.Disposable {
         exec.end(false, Date.now());
         return;
       }
-      const roles = spec.kind === 'pgbouncer' ? new Map<string, NodeRoleInfo>() : await this.connections.probeRoles();
+      // Roles are asked of the nodes only when the target depends on them (@primary, @replica);
+      // otherwise each run reports its node's role itself.
+      const roles = needsRoles(spec) ? await this.connections.probeRoles() : new Map<string, NodeRoleInfo>();
       if (roles.size > 0) this.lastRoles = roles;
       let endpoints;
       try {

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { clusterUp, containerOf, containers, streamingReplicas, waitFor } from '../support/cluster';
+import { clusterUp, containerOf, containers, query, streamingReplicas, waitFor } from '../support/cluster';
 import { columnsMatch, expectedNodes, MONITORING_CELL_COLUMNS } from '../support/monitoringNotebook';
 
 const NOTEBOOK_TYPE = 'pgha-sql-notebook';
@@ -30,6 +30,11 @@ function jsonRuns(cell: vscode.NotebookCell): JsonRun[] {
 
 function errors(cell: vscode.NotebookCell): { name: string; message: string }[] {
   return items(cell, ERROR_MIME).map((t) => JSON.parse(t) as { name: string; message: string });
+}
+
+/** Every error a cell shows (error outputs and per-node errors), for assertion messages. */
+function problems(cell: vscode.NotebookCell): string {
+  return JSON.stringify([...errors(cell).map((e) => `${e.name}: ${e.message}`), ...jsonRuns(cell).flatMap((r) => (r.error ? [`${r.node}: ${r.error.message}`] : []))]);
 }
 
 async function runCell(doc: vscode.NotebookDocument, index: number, timeoutMs = 60_000): Promise<vscode.NotebookCell> {
@@ -83,7 +88,7 @@ suite('SQL notebook', function () {
     for (const [k, cell] of code.entries()) {
       const done = await runCell(doc, cell.index);
       const target = (done.metadata as { target?: string }).target ?? 'primary';
-      assert.equal(done.executionSummary?.success, true, `cell ${k + 1} (@${target}): ${JSON.stringify(errors(done))}`);
+      assert.equal(done.executionSummary?.success, true, `cell ${k + 1} (@${target}): ${problems(done)}`);
       assert.equal(items(done, 'text/html').length, 1, 'an HTML table');
       assert.equal(items(done, 'text/plain').length, 1, 'a text alternative');
       const runs = jsonRuns(done);
@@ -104,6 +109,7 @@ suite('SQL notebook', function () {
     assert.equal(cell.executionSummary?.success, false);
     const [err] = errors(cell);
     assert.ok(err, 'an error output');
+    assert.equal(errors(cell).length, 1, problems(cell));
     assert.equal(err.name, 'SQLSTATE 42703');
     assert.match(err.message, /column "nme" does not exist/);
     assert.match(err.message, /HINT: .*users\.name/);
@@ -121,6 +127,7 @@ suite('SQL notebook', function () {
   test('one connection per node is reused across cells', async () => {
     const a = await runCell(scratch, await addCell(scratch, 'SELECT pg_backend_pid() AS pid;', 'postgres-primary'));
     const b = await runCell(scratch, await addCell(scratch, 'SELECT pg_backend_pid() AS pid;', 'postgres-primary'));
+    assert.ok(a.executionSummary?.success && b.executionSummary?.success, problems(a) + problems(b));
     assert.equal(jsonRuns(a)[0].results[0].rows[0].pid, jsonRuns(b)[0].results[0].rows[0].pid);
   });
 
@@ -129,7 +136,7 @@ suite('SQL notebook', function () {
     await cfg.update('maxRows', 50, vscode.ConfigurationTarget.Global);
     try {
       const cell = await runCell(scratch, await addCell(scratch, 'SELECT g FROM generate_series(1, 1000000) g;', 'replica'), 180_000);
-      assert.equal(cell.executionSummary?.success, true);
+      assert.equal(cell.executionSummary?.success, true, problems(cell));
       const r = jsonRuns(cell)[0].results[0];
       assert.equal(r.rows.length, 50);
       assert.ok(r.moreRows > 0);
@@ -144,14 +151,22 @@ suite('SQL notebook', function () {
     const i = await addCell(scratch, 'SELECT pg_sleep(120);', 'postgres-primary');
     const started = Date.now();
     const running = vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: i, end: i + 1 }], document: scratch.uri });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Cancel once the server is really running it.
+    await waitFor(
+      async () => (await query('primary', "SELECT 1 FROM pg_stat_activity WHERE application_name = 'pgha-notebook' AND query LIKE 'SELECT pg_sleep(120)%' AND state = 'active'", [], 'postgres')).length === 1,
+      120_000,
+      'pg_sleep to run on the server',
+      250,
+    );
     await vscode.commands.executeCommand('notebook.cell.cancelExecution', { ranges: [{ start: i, end: i + 1 }], document: scratch.uri });
     await running;
     await waitFor(() => scratch.cellAt(i).executionSummary?.success !== undefined, 30_000, 'the cancelled cell to end');
     const cell = scratch.cellAt(i);
     assert.ok(Date.now() - started < 60_000, 'did not wait for pg_sleep(120)');
     assert.equal(cell.executionSummary?.success, false);
-    assert.match(errors(cell)[0].message, /pg_cancel_backend/);
+    assert.match(errors(cell)[0].message, /pg_cancel_backend/, problems(cell));
+    const still = await query('primary', "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(120)%' AND state = 'active'", [], 'postgres');
+    assert.equal(still.length, 0, 'the statement no longer runs on the server');
     // The same connection answers right after: the server stopped the statement.
     const next = await runCell(scratch, await addCell(scratch, 'SELECT 1 AS after;', 'postgres-primary'));
     assert.equal(next.executionSummary?.success, true);
@@ -161,7 +176,7 @@ suite('SQL notebook', function () {
     const i = await addCell(scratch, 'SELECT pg_is_in_recovery() AS in_recovery;', 'primary');
     await vscode.commands.executeCommand('pgHaWorkshop.notebook.runOnAllNodes', scratch.cellAt(i));
     const cell = scratch.cellAt(i);
-    assert.equal(cell.executionSummary?.success, true);
+    assert.equal(cell.executionSummary?.success, true, problems(cell));
     const runs = jsonRuns(cell);
     assert.deepEqual(
       runs.map((r) => [r.node, r.role, r.results[0].rows[0].in_recovery]),
@@ -176,7 +191,7 @@ suite('SQL notebook', function () {
 
   test('export writes the result as CSV', async () => {
     const i = await addCell(scratch, "SELECT 1 AS n, 'a,b' AS s UNION ALL SELECT 2, NULL ORDER BY 1;", 'primary');
-    await runCell(scratch, i);
+    assert.equal((await runCell(scratch, i)).executionSummary?.success, true, problems(scratch.cellAt(i)));
     const to = vscode.Uri.file(path.join(os.tmpdir(), `pgha-export-${process.pid}.csv`));
     await vscode.commands.executeCommand('pgHaWorkshop.notebook.exportResult', scratch.cellAt(i), 'csv', to);
     assert.equal(fs.readFileSync(to.fsPath, 'utf8'), 'n,s\n1,"a,b"\n2,\n');
@@ -190,13 +205,13 @@ suite('SQL notebook', function () {
       const cell = await runCell(scratch, i);
       assert.equal(cell.executionSummary?.success, false);
       const [err] = errors(cell);
-      assert.equal(err.name, 'Node down');
+      assert.equal(err?.name, 'Node down', problems(cell));
       assert.match(err.message, /postgres-replica2 is down/);
       assert.match(err.message, new RegExp(`container ${name} is exited`));
       assert.equal(scratch.cellAt(i).document.getText(), 'SELECT 1;', 'the cell is untouched');
     } finally {
       await containers.start(name);
-      await waitFor(async () => (await streamingReplicas()).length === 2, 90_000, 'replica2 streaming again');
+      await waitFor(async () => (await streamingReplicas()).length === 2, 300_000, 'replica2 streaming again', 1000);
     }
   });
 
