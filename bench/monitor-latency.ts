@@ -33,6 +33,7 @@ async function measure(events: boolean): Promise<{ fromDie: number[]; fromCall: 
       void s;
       fromDie.push(seenDownAt - diedAt);
       fromCall.push(seenDownAt - called);
+      console.log(`  ${events ? 'events ' : 'polling'} run ${i + 1}: ${seenDownAt - diedAt} ms after the die event, ${seenDownAt - called} ms after the stop call`);
       await containers.start(containerOf('replica2'));
     }
     await m.waitFor((s) => r2(s).role === 'replica', 240_000, 'replica2 streaming');
