@@ -20,7 +20,7 @@ const { values: opt } = parseArgs({
   options: {
     file: { type: 'string', multiple: true, default: [] },
     grep: { type: 'string' },
-    timeout: { type: 'string', default: process.env.PGHA_VSCODE_TEST_TIMEOUT || '1200' },
+    timeout: { type: 'string', default: process.env.PGHA_VSCODE_TEST_TIMEOUT || '1800' },
     verbose: { type: 'boolean', default: !!process.env.PGHA_TEST_VERBOSE },
     'no-install': { type: 'boolean', default: false },
   },
