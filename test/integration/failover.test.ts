@@ -10,11 +10,12 @@ import { LoadGenerator, presentKeys } from '../../src/core/load';
 import { rejoinAsReplica } from '../../src/core/rejoin';
 import { switchover } from '../../src/core/switchover';
 import { pgbouncerTarget } from '../../src/core/pgbouncer';
-import { clusterUp, containers, isInRecovery, nodePort, query, resetCluster, topology, waitFor } from '../support/cluster';
+import { clusterUp, containers, nodePort, resetCluster, topology, waitFor } from '../support/cluster';
+import { inRecovery, q } from './failoverSupport';
 
 const ctx = { topology, containers, log: (m: string) => process.env.PGHA_TEST_VERBOSE && console.log(`# ${m}`) };
 const streamingFrom = async (port: number) =>
-  (await query<{ a: string }>(port, "SELECT application_name AS a FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1", [], 'postgres')).map((r) => r.a);
+  (await q<{ a: string }>(port, "SELECT application_name AS a FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1", [], 'postgres')).map((r) => r.a);
 
 describe('failover on the live cluster', { timeout: 900_000 }, () => {
   let broken = false;
@@ -29,14 +30,14 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
   test('bad input: an unknown or non-replica candidate is refused and nothing changes', async () => {
     await assert.rejects(failover(ctx, { candidate: 'postgres-replica9' }), (e: unknown) => e instanceof FailoverError && e.problem === 'badCandidate' && e.state === 'unchanged');
     await assert.rejects(failover(ctx, { candidate: 'primary' }), (e: unknown) => e instanceof FailoverError && e.problem === 'badCandidate' && /primary already/.test(e.message));
-    assert.equal(await isInRecovery('primary'), false, 'postgres-primary still the primary');
+    assert.equal(await inRecovery('primary'), false, 'postgres-primary still the primary');
   });
 
   test('bad input: a candidate far behind is refused unless confirmed, and nothing changes', async () => {
     // Pause replay on replica1 and write ~2 MB: it falls behind by more than the 1 MB limit.
-    await query('replica1', 'SELECT pg_wal_replay_pause()', [], 'postgres');
+    await q('replica1', 'SELECT pg_wal_replay_pause()', [], 'postgres');
     try {
-      await query('primary', "INSERT INTO users (name, email) SELECT 'lag', repeat('x', 200) FROM generate_series(1, 8000)");
+      await q('primary', "INSERT INTO users (name, email) SELECT 'lag', repeat('x', 200) FROM generate_series(1, 8000)");
       await waitFor(async () => (await surveyCluster(ctx)).nodes.find((n) => n.key === 'replica1')!.replayLsn !== null, 10_000);
       let asked = '';
       await assert.rejects(
@@ -51,10 +52,10 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
       );
       assert.match(asked, /^postgres-replica1 \d+$/);
       assert.ok(Number(asked.split(' ')[1]) > 1024 * 1024, `asked with the lag: ${asked}`);
-      assert.equal(await isInRecovery('primary'), false);
-      assert.equal(await isInRecovery('replica1'), true);
+      assert.equal(await inRecovery('primary'), false);
+      assert.equal(await inRecovery('replica1'), true);
     } finally {
-      await query('replica1', 'SELECT pg_wal_replay_resume()', [], 'postgres');
+      await q('replica1', 'SELECT pg_wal_replay_resume()', [], 'postgres');
     }
   });
 
@@ -75,7 +76,7 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
       for (const c of r.candidates) assert.ok((c.behindBytes ?? 0) >= (chosen.behindBytes ?? 0));
       const np = nodePort(r.newPrimary.key);
       const other = r.newPrimary.key === 'replica1' ? 'replica2' : 'replica1';
-      assert.equal(await isInRecovery(r.newPrimary.key), false);
+      assert.equal(await inRecovery(r.newPrimary.key), false);
       assert.deepEqual(await streamingFrom(np), [`postgres-${other}`]);
       assert.equal(await pgbouncerTarget(topology), r.newPrimary.service);
       assert.equal((await containers.state(topology.nodes[0].container))?.Status, 'exited', 'the old primary is fenced');
@@ -106,7 +107,7 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
     const r = await rejoinAsReplica(ctx, 'primary', { method: 'rewind' });
     assert.ok(r.method === 'rewind' || r.method === 'noRewindNeeded', r.method);
     assert.equal(r.streaming, true, r.message);
-    assert.equal(await isInRecovery('primary'), true);
+    assert.equal(await inRecovery('primary'), true);
     const streaming = await streamingFrom(nodePort(np));
     assert.equal(streaming.length, 2, streaming.join(','));
     assert.ok(streaming.includes('postgres-primary'));
@@ -132,7 +133,7 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
     assert.equal(result.rejoin?.streaming, true);
     assert.ok(result.failover.rpo);
     assert.equal(result.failover.rpo.lostWrites, 0, 'a switchover loses nothing');
-    assert.equal(await isInRecovery('primary'), false);
+    assert.equal(await inRecovery('primary'), false);
     await waitFor(async () => (await streamingFrom(nodePort('primary'))).length === 2, 60_000, '2 replicas streaming from postgres-primary');
     assert.equal(await pgbouncerTarget(topology), 'postgres-primary');
     // Every write acknowledged during the whole run is on the primary.
@@ -146,7 +147,7 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
     await containers.stop(topology.nodes[2].container, 5);
     try {
       await assert.rejects(failover(ctx, { fencing: 'kill' }), (e: unknown) => e instanceof FailoverError && e.problem === 'noHealthyReplica' && e.state === 'unchanged' && /No healthy replica/.test(e.message));
-      assert.equal(await isInRecovery('primary'), false, 'the primary was not touched');
+      assert.equal(await inRecovery('primary'), false, 'the primary was not touched');
     } finally {
       await containers.start(topology.nodes[1].container);
       await containers.start(topology.nodes[2].container);

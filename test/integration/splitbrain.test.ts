@@ -9,7 +9,8 @@ import { fenceNode, splitBrainAdvice } from '../../src/core/fencing';
 import { ClusterMonitor } from '../../src/core/monitor';
 import { promoteReplica, startNode, stopNode } from '../../src/core/nodeActions';
 import { rejoinAsReplica, RejoinError } from '../../src/core/rejoin';
-import { clusterUp, containers, docker, isInRecovery, query, resetCluster, topology, waitFor } from '../support/cluster';
+import { clusterUp, containers, docker, resetCluster, topology, waitFor } from '../support/cluster';
+import { inRecovery, q } from './failoverSupport';
 
 const ctx = { topology, containers };
 const spec = (k: string) => topology.nodes.find((n) => n.key === k)!;
@@ -28,17 +29,17 @@ describe('split brain on the live cluster (Demo 6)', { timeout: 900_000 }, () =>
 
   test('rejoin refuses the only primary and changes nothing', async () => {
     await assert.rejects(rejoinAsReplica(ctx, 'primary'), (e: unknown) => e instanceof RejoinError && e.problem === 'isOnlyPrimary');
-    assert.equal(await isInRecovery('primary'), false);
+    assert.equal(await inRecovery('primary'), false);
   });
 
   test('split brain is detected within one monitor round, fenced, and the old primary rejoins', async () => {
     await stopNode(ctx, 'primary');
     await promoteReplica(ctx, 'replica1');
-    await query('replica1', "INSERT INTO users (name, email) VALUES ('after-promotion', 'a@example.com')");
+    await q('replica1', "INSERT INTO users (name, email) VALUES ('after-promotion', 'a@example.com')");
     await startNode(ctx, 'primary');
-    await waitFor(async () => !(await isInRecovery('primary').catch(() => true)), 120_000, 'the old primary to accept writes again');
+    await waitFor(async () => !(await inRecovery('primary').catch(() => true)), 120_000, 'the old primary to accept writes again');
     // Both answer pg_is_in_recovery() = false: the workshop's "PROBLEM!".
-    assert.equal(await isInRecovery('replica1'), false);
+    assert.equal(await inRecovery('replica1'), false);
     const seenAt = Date.now();
     const s = await monitor.waitFor((x) => x.splitBrain, 30_000, 'split brain');
     // One round: the monitor polls each node every second; allow the busy host its slack.
@@ -60,15 +61,15 @@ describe('split brain on the live cluster (Demo 6)', { timeout: 900_000 }, () =>
     const r = await rejoinAsReplica(ctx, 'primary', { method: 'rewind' });
     assert.equal(r.streaming, true, r.message);
     assert.ok(r.method === 'rewind' || r.method === 'noRewindNeeded');
-    assert.equal(await isInRecovery('primary'), true);
+    assert.equal(await inRecovery('primary'), true);
     // The write made on the new primary is on the rejoined node: it follows the new history.
-    await waitFor(async () => (await query<{ n: number }>('primary', "SELECT count(*)::int AS n FROM users WHERE name = 'after-promotion'"))[0].n === 1, 30_000, 'the new primary\'s write on the rejoined node');
+    await waitFor(async () => (await q<{ n: number }>('primary', "SELECT count(*)::int AS n FROM users WHERE name = 'after-promotion'"))[0].n === 1, 30_000, 'the new primary\'s write on the rejoined node');
 
     // replica2 still points at the old primary: repoint it (rewind when it followed the old primary's writes).
     await rejoinOrRepoint('replica2');
     const streaming = await waitFor(
       async () => {
-        const rows = await query<{ a: string }>('replica1', "SELECT application_name AS a FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1", [], 'postgres');
+        const rows = await q<{ a: string }>('replica1', "SELECT application_name AS a FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1", [], 'postgres');
         return rows.length === 2 ? rows.map((x) => x.a) : undefined;
       },
       120_000,
@@ -84,7 +85,7 @@ describe('split brain on the live cluster (Demo 6)', { timeout: 900_000 }, () =>
 async function rejoinOrRepoint(key: 'replica2'): Promise<void> {
   try {
     await repointReplica(ctx, spec(key), spec('replica1'));
-    const ok = await waitFor(async () => (await query<{ n: number }>('replica1', "SELECT count(*)::int AS n FROM pg_stat_replication WHERE application_name = 'postgres-replica2' AND state = 'streaming'", [], 'postgres'))[0].n === 1, 30_000).catch(() => false);
+    const ok = await waitFor(async () => (await q<{ n: number }>('replica1', "SELECT count(*)::int AS n FROM pg_stat_replication WHERE application_name = 'postgres-replica2' AND state = 'streaming'", [], 'postgres'))[0].n === 1, 30_000).catch(() => false);
     if (ok) return;
   } catch {
     /* fall through to a rejoin */
