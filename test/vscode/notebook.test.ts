@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { clusterUp, containerOf, containers, query, streamingReplicas, waitFor } from '../support/cluster';
+import { clusterUp, containerOf, containers, query, streamingReplicas, topology, waitFor } from '../support/cluster';
 import { columnsMatch, expectedNodes, MONITORING_CELL_COLUMNS } from '../support/monitoringNotebook';
 
 const NOTEBOOK_TYPE = 'pgha-sql-notebook';
@@ -62,6 +62,22 @@ async function addCell(doc: vscode.NotebookDocument, source: string, target?: st
   return index;
 }
 
+/**
+ * The standard cluster, answering SQL: used as it is when primary, both streaming replicas and
+ * PgBouncer answer (Docker's health status can lag on a busy machine), else brought up by the fixture.
+ */
+async function clusterReady(): Promise<void> {
+  try {
+    const streaming = await streamingReplicas();
+    const inRecovery = await query('replica2', 'SELECT pg_is_in_recovery() AS r', [], 'postgres');
+    const pools = await query(topology.pgbouncer.hostPort, 'SHOW POOLS', [], 'pgbouncer');
+    if (streaming.length === 2 && inRecovery[0].r === true && pools.length > 0) return;
+  } catch {
+    // not up: start it below
+  }
+  await clusterUp();
+}
+
 suite('SQL notebook', function () {
   this.timeout(300_000);
   let scratch: vscode.NotebookDocument;
@@ -69,7 +85,7 @@ suite('SQL notebook', function () {
   suiteSetup(async function () {
     // Starting (or recreating) the cluster can take minutes on a busy machine.
     this.timeout(900_000);
-    await clusterUp();
+    await clusterReady();
     const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === 'pg-ha-workshop');
     assert.ok(ext, 'extension present');
     await ext.activate();
