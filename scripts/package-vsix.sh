@@ -11,6 +11,18 @@ npx --no-install vsce package --no-dependencies --allow-missing-repository --ski
 size=$(stat -c %s "$OUT")
 echo "package: $OUT is $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.2f MB", s / 1048576 }')); limit 2 MB"
 unzip -l "$OUT" | tail -n 1 | awk '{ print "package: " $2 " files" }'
+# Every file package.json points at (icons, walkthrough media, the bundle) must be in the package.
+unzip -Z1 "$OUT" | node -e '
+  const inVsix = new Set(require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean).map((f) => f.replace(/^extension\//, "")));
+  const refs = new Set();
+  (function walk(v) {
+    if (typeof v === "string") { if (/^\.?\/?(media|walkthroughs|dist|l10n|cluster)\/[^*]+\.[a-z0-9]+$/i.test(v)) refs.add(v.replace(/^\.\//, "")); }
+    else if (v && typeof v === "object") Object.values(v).forEach(walk);
+  })(require("./package.json"));
+  const missing = [...refs].filter((f) => !inVsix.has(f));
+  if (missing.length) { console.error("package: ERROR: package.json points at files left out of the .vsix: " + missing.join(", ") + " (see .vscodeignore)"); process.exit(1); }
+  console.log("package: all " + refs.size + " files package.json points at are inside");
+'
 if [ "$size" -ge "$LIMIT" ]; then
   echo "package: ERROR: the .vsix is over 2 MB: leave more out in .vscodeignore (unzip -l $OUT lists what is in it)" >&2
   exit 1
