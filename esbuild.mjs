@@ -25,6 +25,8 @@ const testEntries = readdirSync('test/vscode')
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  // The lag dashboard's webview script (browser): uPlot and its CSS, no Node.
+  { bundle: true, platform: 'browser', target: 'es2020', format: 'iife', sourcemap: !production, minify: production, logLevel: 'warning', entryPoints: { main: 'src/dashboard/webview/main.ts' }, outdir: 'dist/dashboard' },
   ...(production || testEntries.length === 0
     ? []
     : [{ ...common, entryPoints: testEntries, outdir: 'dist/test/vscode', external: [...external, 'mocha'] }]),

@@ -3,7 +3,9 @@
 import * as vscode from 'vscode';
 import { registerClusterCommands } from './commands';
 import { registerFailoverCommands } from './commands/failoverCommands';
+import { registerLagDashboard } from './dashboard';
 import { registerDockerStatus } from './dockerStatus';
+import { registerLabs } from './labs';
 import { registerNotebook } from './notebook/register';
 import { createServices, type Services } from './services';
 import { registerClusterView } from './views';
@@ -15,7 +17,9 @@ type Register = (context: vscode.ExtensionContext, services: Services) => void;
 const features: Register[] = [
   registerClusterCommands,
   registerFailoverCommands,
+  registerLagDashboard,
   registerDockerStatus,
+  registerLabs,
   registerNotebook,
   registerClusterView,
   registerWalkthrough,

@@ -1,0 +1,22 @@
+// Messages between the lag dashboard's extension side and its webview (both import this file).
+import type { LagPoint } from '../core/labs/lagSeries';
+import type { WorkshopAlertRule } from '../core/labs/alerts';
+
+export interface DashboardSeries {
+  readonly key: string;
+  readonly label: string;
+}
+
+export type ToWebview =
+  | {
+      readonly type: 'init';
+      readonly series: readonly DashboardSeries[];
+      readonly lagSecondsThreshold: number;
+      readonly windowMs: number;
+      readonly points: readonly LagPoint[];
+      readonly labels: Readonly<Record<string, string>>;
+    }
+  | { readonly type: 'point'; readonly point: LagPoint }
+  | { readonly type: 'alerts'; readonly rules: readonly WorkshopAlertRule[]; readonly summary: string };
+
+export type FromWebview = { readonly type: 'ready' } | { readonly type: 'received'; readonly points: number };

@@ -1,0 +1,175 @@
+// The lag dashboard inside the webview: two uPlot charts (bytes and seconds behind the primary, per
+// replica, the last 10 minutes), the workshop's lag threshold drawn as a dashed line, and the
+// workshop's three alert rules with their state. Colours come from the theme's CSS variables and
+// follow theme changes.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { LagPoint } from '../../core/labs/lagSeries';
+import type { DashboardSeries, FromWebview, ToWebview } from '../protocol';
+
+declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void };
+const vscode = acquireVsCodeApi();
+
+let series: DashboardSeries[] = [];
+let threshold = 10;
+let windowMs = 600_000;
+let labels: Record<string, string> = {};
+let points: LagPoint[] = [];
+let received = 0;
+let charts: uPlot[] = [];
+let redrawQueued = false;
+
+const css = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+const PALETTE = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-yellow'];
+
+function fmtBytes(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '–';
+  const u = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let x = Math.abs(v);
+  let i = 0;
+  while (x >= 1024 && i < u.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${v < 0 ? '-' : ''}${i === 0 ? Math.round(x) : x < 10 ? x.toFixed(1) : Math.round(x)} ${u[i]}`;
+}
+
+function fmtSeconds(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '–';
+  if (v < 1) return `${Math.round(v * 1000)} ms`;
+  if (v < 120) return `${v.toFixed(v < 10 ? 1 : 0)} s`;
+  return `${Math.round(v / 60)} min`;
+}
+
+function data(kind: 'bytes' | 'seconds'): uPlot.AlignedData {
+  const xs = points.map((p) => p.t / 1000);
+  const cols: (number | null)[][] = series.map((s) => points.map((p) => p.v[s.key]?.[kind] ?? null));
+  if (kind === 'seconds') cols.push(points.map(() => threshold));
+  return [xs, ...cols] as uPlot.AlignedData;
+}
+
+function makeChart(el: HTMLElement, kind: 'bytes' | 'seconds'): uPlot {
+  const fg = css('--vscode-foreground', '#ccc');
+  const grid = css('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
+  const font = `11px ${css('--vscode-font-family', 'sans-serif')}`;
+  const axis = (values?: uPlot.Axis['values']): uPlot.Axis => ({ stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font, values });
+  const s: uPlot.Series[] = [
+    {},
+    ...series.map((x, i) => ({
+      label: labels[x.key] ?? x.label,
+      stroke: css(PALETTE[i % PALETTE.length], '#4a9'),
+      width: 2,
+      spanGaps: false,
+      value: (_u: uPlot, v: number | null) => (kind === 'bytes' ? fmtBytes(v) : fmtSeconds(v)),
+    })),
+  ];
+  if (kind === 'seconds') {
+    s.push({ label: `alert > ${threshold} s`, stroke: css('--vscode-charts-red', '#e55'), width: 1.5, dash: [6, 4], points: { show: false }, value: () => `${threshold} s` });
+  }
+  const width = Math.max(300, el.clientWidth);
+  return new uPlot(
+    {
+      width,
+      height: 220,
+      title: kind === 'bytes' ? 'Bytes behind the primary (replay LSN)' : 'Replay lag (seconds, pg_stat_replication.replay_lag)',
+      series: s,
+      scales: {
+        x: { time: true, range: () => [(Date.now() - windowMs) / 1000, Date.now() / 1000] },
+        y: { range: (_u, _min, max) => [0, kind === 'seconds' ? Math.max(max ?? 0, threshold * 1.2) : Math.max(max ?? 0, 1024)] },
+      },
+      axes: [axis(), axis((_u, vals) => vals.map((v) => (kind === 'bytes' ? fmtBytes(v) : fmtSeconds(v))))],
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false } },
+    },
+    data(kind),
+    el,
+  );
+}
+
+function build(): void {
+  for (const c of charts) c.destroy();
+  charts = [];
+  const b = document.getElementById('bytes')!;
+  const s = document.getElementById('seconds')!;
+  b.textContent = '';
+  s.textContent = '';
+  charts = [makeChart(b, 'bytes'), makeChart(s, 'seconds')];
+  document.getElementById('empty')!.hidden = points.length > 0;
+}
+
+function redraw(): void {
+  if (redrawQueued) return;
+  redrawQueued = true;
+  requestAnimationFrame(() => {
+    redrawQueued = false;
+    if (charts.length !== 2) return build();
+    charts[0].setData(data('bytes'));
+    charts[1].setData(data('seconds'));
+    document.getElementById('empty')!.hidden = points.length > 0;
+  });
+}
+
+function latest(): void {
+  const last = points[points.length - 1];
+  const el = document.getElementById('now')!;
+  if (!last) {
+    el.textContent = '';
+    return;
+  }
+  el.textContent = series.map((s) => `${labels[s.key] ?? s.label}: ${fmtBytes(last.v[s.key]?.bytes)} · ${fmtSeconds(last.v[s.key]?.seconds)}`).join('   ');
+}
+
+function renderAlerts(m: Extract<ToWebview, { type: 'alerts' }>): void {
+  const list = document.getElementById('alerts')!;
+  list.textContent = '';
+  for (const r of m.rules) {
+    const li = document.createElement('li');
+    li.className = r.firing ? 'firing' : 'quiet';
+    const head = document.createElement('div');
+    head.className = 'rule';
+    head.textContent = `${r.firing ? '●' : '○'} ${r.title}: ${r.firing ? 'FIRING' : 'ok'}`;
+    const sql = document.createElement('code');
+    sql.textContent = r.sql;
+    li.append(head, sql);
+    for (const msg of r.messages) {
+      const d = document.createElement('div');
+      d.className = 'msg';
+      d.textContent = msg;
+      li.append(d);
+    }
+    list.append(li);
+  }
+  document.getElementById('summary')!.textContent = m.summary;
+}
+
+window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
+  const m = ev.data;
+  if (m.type === 'init') {
+    series = [...m.series];
+    threshold = m.lagSecondsThreshold;
+    windowMs = m.windowMs;
+    labels = { ...m.labels };
+    points = [...m.points];
+    received += m.points.length;
+    build();
+    latest();
+  } else if (m.type === 'point') {
+    points.push(m.point);
+    const cutoff = m.point.t - windowMs;
+    while (points.length && points[0].t < cutoff) points.shift();
+    received++;
+    redraw();
+    latest();
+  } else if (m.type === 'alerts') {
+    renderAlerts(m);
+  }
+  vscode.postMessage({ type: 'received', points: received });
+});
+
+// Theme switch: VS Code changes the body class; rebuild with the new colours.
+new MutationObserver(() => build()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new ResizeObserver(() => {
+  for (const c of charts) c.setSize({ width: Math.max(300, (c.root.parentElement?.clientWidth ?? 300)), height: 220 });
+}).observe(document.getElementById('charts')!);
+
+vscode.postMessage({ type: 'ready' });
