@@ -240,7 +240,7 @@ async function openLagViews(services: Services): Promise<void> {
     services.log.warn(`Demo 3: could not open the monitoring notebook: ${e instanceof Error ? e.message : String(e)}`);
   }
   const all = new Set(await vscode.commands.getCommands(true));
-  const lagView = ['pgHaWorkshop.showLagChart', 'pgHaWorkshop.openLagChart', 'pgHaWorkshop.showDashboard', 'pgHaWorkshop.openDashboard'].find((c) => all.has(c));
+  const lagView = ['pgHaWorkshop.showLagDashboard', 'pgHaWorkshop.showLagChart', 'pgHaWorkshop.openLagChart', 'pgHaWorkshop.showDashboard', 'pgHaWorkshop.openDashboard'].find((c) => all.has(c));
   try {
     await vscode.commands.executeCommand(lagView ?? 'pgHaWorkshop.cluster.focus');
   } catch {

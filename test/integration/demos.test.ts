@@ -111,6 +111,6 @@ describe('workshop demos on the live cluster, in walkthrough order', { timeout: 
 
   after(async () => {
     if (process.env.PGHA_TEST_VERBOSE) console.log(lines.join('\n'));
-    await clusterDown(undefined, { volumes: true }).catch(() => undefined);
+    if (!process.env.PGHA_KEEP_CLUSTER) await clusterDown(undefined, { volumes: true }).catch(() => undefined);
   });
 });
