@@ -175,7 +175,7 @@ export async function promoteReplica(ctx: NodeActionContext, node: string, o: { 
         const timeline = tl.rows[0]?.tl ?? 0;
         return { node: target.key, container: target.container, changed: true, tookMs: ms, timeline, message: `${target.container} promoted: it accepts writes on timeline ${timeline} (${ms} ms).` };
       },
-      { connectTimeoutMs: 3000, queryTimeoutMs: (waitSeconds + 5) * 1000 },
+      { connectTimeoutMs: 10_000, queryTimeoutMs: (waitSeconds + 5) * 1000 },
     );
   } catch (e) {
     if (e instanceof NodeActionError) throw e;

@@ -124,7 +124,7 @@ suite('Cluster view and node commands', function () {
     assert.strictEqual(r.contextValue, 'node.replica.stopped', 'a stopped replica keeps its replica menus');
     const start = await run('pgHaWorkshop.startNode', 'replica2');
     assert.strictEqual(start.ok, true, start.message);
-    await waitRow('replica2', (x) => /^replica · /.test(x.description), 'replica2 streaming again');
+    await waitRow('replica2', (x) => /^replica · /.test(x.description), 'replica2 streaming again', 120_000);
   });
 
   test('Kill Node is a crash the tree calls "killed"; Restart Node brings it back', async () => {
@@ -134,7 +134,7 @@ suite('Cluster view and node commands', function () {
     assert.strictEqual(again.ok, false);
     assert.match(again.message ?? '', /not running .*nothing to kill/);
     assert.strictEqual((await run('pgHaWorkshop.restartNode', 'replica1')).ok, true);
-    await waitRow('replica1', (x) => /^replica · /.test(x.description), 'replica1 streaming after restart');
+    await waitRow('replica1', (x) => /^replica · /.test(x.description), 'replica1 streaming after restart', 120_000);
   });
 
   test('Promote on the primary is refused with what to do, and nothing changes', async () => {
