@@ -169,6 +169,7 @@ suite('Cluster view and node commands', function () {
   });
 
   test('Demo 4 + 6 from the view: stop the primary, promote replica1, start the old primary: split brain in the tree and the status bar; Reset Cluster restores', async () => {
+    await waitFor(standard, 120_000, 'the standard topology before the demo');
     assert.strictEqual((await run('pgHaWorkshop.stopNode', 'primary')).ok, true);
     const refused = await run('pgHaWorkshop.promoteReplica', 'primary', { confirm: false });
     assert.strictEqual(refused.ok, false);
