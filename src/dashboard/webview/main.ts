@@ -116,7 +116,7 @@ function latest(): void {
     el.textContent = '';
     return;
   }
-  el.textContent = series.map((s) => `${labels[s.key] ?? s.label}: ${fmtBytes(last.v[s.key]?.bytes)} · ${fmtSeconds(last.v[s.key]?.seconds)}`).join('   ');
+  el.textContent = series.filter((s) => last.v[s.key]).map((s) => `${labels[s.key] ?? s.label}: ${fmtBytes(last.v[s.key]?.bytes)} · ${fmtSeconds(last.v[s.key]?.seconds)}`).join('   ');
 }
 
 function renderAlerts(m: Extract<ToWebview, { type: 'alerts' }>): void {
