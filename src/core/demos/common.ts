@@ -125,7 +125,7 @@ function streamingFrom(s: ClusterStatus, primary: NodeKey): NodeStatus[] {
  * engine down, cluster not started, split brain, no primary, or fewer streaming replicas than needed.
  */
 export async function readyCluster(ctx: DemoContext, needs: { replicas: number; waitMs?: number } = { replicas: 1 }): Promise<ReadyCluster> {
-  const deadline = Date.now() + (needs.waitMs ?? 10_000);
+  const deadline = Date.now() + (needs.waitMs ?? 20_000);
   for (;;) {
     let s: ClusterStatus;
     try {
@@ -139,8 +139,10 @@ export async function readyCluster(ctx: DemoContext, needs: { replicas: number; 
       const replicas = streamingFrom(s, s.primary!).map((n) => specOf(ctx.topology, n.key));
       return { status: s, primary, replicas };
     }
-    // Replicas that are still starting or reconnecting get a short grace; the rest fails at once.
-    if (why.missing !== 'replicas' || Date.now() > deadline) throw why;
+    // Replicas still starting or reconnecting, or a primary that did not answer this one probe
+    // (a busy machine), get a short grace; the rest fails at once.
+    const transient = why.missing === 'replicas' || (why.missing === 'primary' && s.nodes.some((n) => n.role === 'unreachable' || n.role === 'starting'));
+    if (!transient || Date.now() > deadline) throw why;
     await sleep(500);
   }
 }
