@@ -186,6 +186,13 @@ export async function surveyCluster(ctx: Pick<FailoverContext, 'topology' | 'con
     }
   };
   const [probes, bouncer] = await Promise.all([Promise.all(t.nodes.map(probeOne)), probeBouncer()]);
+  // A node that merely answered too slowly gets one more chance (a busy host), a refused one not.
+  await Promise.all(
+    t.nodes.map(async (n, i) => {
+      const p = probes[i];
+      if (p && !p.ok && p.failure.kind === 'timeout') probes[i] = await probeOne(n);
+    }),
+  );
   const nodes: Partial<Record<NodeKey, NodeProbe>> = {};
   t.nodes.forEach((n, i) => {
     if (probes[i]) nodes[n.key] = probes[i];
@@ -520,8 +527,8 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
         }
         try {
           await repointReplica(ctx, rs, np);
-          const ok = await waitStreaming(ctx, np.hostPort, rs.service, 30_000);
-          replicas.push({ key: n.key, container: n.container, ok, message: ok ? `${n.container} streams from ${np.container} (slot ${rs.slot})` : `${n.container} was repointed to ${np.container} but does not stream after 30 s: check its log (a replica ahead of the new primary needs pg_rewind).` });
+          const ok = await waitStreaming(ctx, np.hostPort, rs.service, 60_000);
+          replicas.push({ key: n.key, container: n.container, ok, message: ok ? `${n.container} streams from ${np.container} (slot ${rs.slot})` : `${n.container} was repointed to ${np.container} but does not stream after 60 s: check its log (a replica ahead of the new primary needs pg_rewind).` });
         } catch (e) {
           replicas.push({ key: n.key, container: n.container, ok: false, message: `${n.container} could not be repointed: ${classifyPgError(e).message}` });
         }

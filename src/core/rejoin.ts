@@ -65,7 +65,11 @@ const DATA_DIR = '/var/lib/postgresql/data';
 
 /** Why pg_rewind could not run, in words, from its output. Pure. */
 export function explainRewindFailure(output: string): string {
-  const o = output;
+  // Only pg_rewind's own error lines count (the helper's progress lines mention wal_log_hints too).
+  const o = output
+    .split('\n')
+    .filter((l) => /error|fatal|could not|failed|must be/i.test(l))
+    .join('\n');
   if (/wal_log_hints|data checksums/i.test(o)) return 'the old primary runs without wal_log_hints=on and without data checksums, so pg_rewind cannot tell which pages changed';
   if (/different systems|system identifier/i.test(o)) return 'the two nodes are different clusters (different system identifiers): there is no shared history to rewind to';
   if (/could not find common ancestor/i.test(o)) return 'the two nodes have no common timeline history';
@@ -74,7 +78,7 @@ export function explainRewindFailure(output: string): string {
   }
   if (/could not connect|connection to server .* failed|password authentication failed/i.test(o)) return 'pg_rewind could not connect to the new primary';
   if (/must be shut down cleanly|single-user/i.test(o)) return 'the old primary was not shut down cleanly and its crash recovery failed';
-  const lines = o.split('\n').map((l) => l.trim()).filter((l) => /error|fatal|could not/i.test(l));
+  const lines = o.split('\n').map((l) => l.trim()).filter(Boolean);
   return lines.length ? lines.slice(-2).join(' ') : 'pg_rewind failed (see its output)';
 }
 

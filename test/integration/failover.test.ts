@@ -64,7 +64,9 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
     const load = new LoadGenerator(topology, { target: 'primary', mode: { kind: 'rate', ratePerSec: 20, durationSec: 240 } });
     const run = load.run();
     try {
-      await waitFor(() => load.progress.acked >= 20, 120_000, '20 acknowledged writes');
+      await waitFor(() => load.progress.acked >= 20, 180_000, '20 acknowledged writes').catch((e: Error) => {
+        throw new Error(`${e.message}; load: ${JSON.stringify(load.progress)}`);
+      });
       const r = await failover(ctx, { fencing: 'kill', ledger: load.ledger, loadRunning: () => load.progress.state === 'running', waitForLoadMs: 120_000 });
       t.diagnostic(renderFailoverReport(r).split('\n').filter((l) => /RTO|RPO|promotion/.test(l)).join('\n'));
       assert.equal(r.oldPrimary?.key, 'primary');
@@ -77,7 +79,8 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
       const np = nodePort(r.newPrimary.key);
       const other = r.newPrimary.key === 'replica1' ? 'replica2' : 'replica1';
       assert.equal(await inRecovery(r.newPrimary.key), false);
-      assert.deepEqual(await streamingFrom(np), [`postgres-${other}`]);
+      assert.ok(r.replicas.find((x) => x.key === other)?.ok, r.replicas.map((x) => x.message).join('; '));
+      await waitFor(async () => (await streamingFrom(np)).join() === `postgres-${other}`, 120_000, `postgres-${other} streaming from the new primary`);
       assert.equal(await pgbouncerTarget(topology), r.newPrimary.service);
       assert.equal((await containers.state(topology.nodes[0].container))?.Status, 'exited', 'the old primary is fenced');
       // RTO: measured from the ledger, first failure before first success on the new primary.
@@ -121,7 +124,9 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
     const run = load.run();
     let result;
     try {
-      await waitFor(() => load.progress.acked >= 10, 120_000, '10 acknowledged writes');
+      await waitFor(() => load.progress.acked >= 10, 180_000, '10 acknowledged writes').catch((e: Error) => {
+        throw new Error(`${e.message}; load: ${JSON.stringify(load.progress)}`);
+      });
       result = await switchover(ctx, { candidate: 'primary', ledger: load.ledger, loadRunning: () => load.progress.state === 'running', waitForLoadMs: 60_000 });
     } finally {
       load.cancel();
