@@ -80,7 +80,8 @@ try {
     // A lone view's header is hidden: wait for the view's section itself.
     await page.waitForSelector('[aria-label="Cluster Section"]', { state: 'attached', timeout: 60_000 });
     // Wait for what the view renders: its tree rows, or its welcome content; then a few polls.
-    await page.waitForSelector('.part.sidebar .monaco-list-row, .part.sidebar .welcome-view-content', { timeout: 120_000 });
+    // (welcome content with a button: past "Looking for a Docker engine…").
+    await page.waitForSelector('.part.sidebar .monaco-list-row, .part.sidebar .welcome-view-content .monaco-button', { timeout: 120_000 });
     await sleep(5000);
     await dismissNotifications();
     await shoot('sidebar');
@@ -105,15 +106,22 @@ try {
   }
 
   if (shots.has('walkthrough')) {
-    await command('Welcome: Open Walkthrough...', 1000);
+    // The extension's own command opens its walkthrough (the Welcome page's card as a fallback).
     try {
-      await pick('PG HA', 'PG HA', 15_000);
+      await command('PG HA Workshop: Open Walkthrough', 0);
     } catch {
-      say('no PG HA walkthrough is contributed: saving the Welcome page instead');
       await page.keyboard.press('Escape');
-      await command('Help: Welcome', 1000);
     }
-    await sleep(4000);
+    const opened = page.locator('.gettingStartedSlideDetails').first();
+    try {
+      await opened.waitFor({ state: 'visible', timeout: 60_000 });
+    } catch {
+      say('the walkthrough did not open from its command: trying the Welcome page');
+      await command('Help: Welcome', 3000);
+      const card = page.locator('.getting-started-category', { hasText: 'PG HA' }).first();
+      await card.focus({ timeout: 30_000 }).then(() => page.keyboard.press('Enter')).catch(() => say('no PG HA walkthrough on the Welcome page'));
+    }
+    await sleep(5000);
     await dismissNotifications();
     await shoot('walkthrough');
   }
