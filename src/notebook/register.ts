@@ -44,7 +44,7 @@ function describeContainerWith(docker: () => Containers) {
     if (s.Running && s.Paused) return `container ${name} is paused`;
     if (s.Running) {
       const health = (s as { Health?: { Status?: string } }).Health?.Status;
-      return `container ${name} is running${health ? ` (${health})` : ''} but PostgreSQL does not accept connections`;
+      return `container ${name} is running${health ? ` (${health})` : ''} but does not answer on its port`;
     }
     const since = s.FinishedAt && !s.FinishedAt.startsWith('0001') ? ` since ${new Date(s.FinishedAt).toLocaleTimeString()}` : '';
     return `container ${name} is ${s.Status} (exit code ${s.ExitCode})${since}`;

@@ -191,6 +191,7 @@ suite('SQL notebook', function () {
   test('run on all nodes shows one result per node side by side', async () => {
     const i = await addCell(scratch, 'SELECT pg_is_in_recovery() AS in_recovery;', 'primary');
     await vscode.commands.executeCommand('pgHaWorkshop.notebook.runOnAllNodes', scratch.cellAt(i));
+    await waitFor(() => scratch.cellAt(i).executionSummary?.success !== undefined, 60_000, 'the run on all nodes to end');
     const cell = scratch.cellAt(i);
     assert.equal(cell.executionSummary?.success, true, problems(cell));
     const runs = jsonRuns(cell);
