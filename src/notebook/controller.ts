@@ -9,7 +9,9 @@ import { DEFAULT_TARGET, needsRoles, parseTarget, resolveTarget, TargetError, ty
 import type { ClusterTopology } from '../core/topology';
 
 export const CONTROLLER_ID = 'pgha-sql-notebook-kernel';
-export const RESULT_MIME = 'application/json';
+// VS Code's default notebook.displayOrder ranks application/json above text/html, which would show
+// raw JSON instead of the table: the JSON alternative therefore carries a +json vendor type.
+export const RESULT_MIME = 'application/vnd.pgha.result+json';
 
 /** What the last run of a cell produced, for export and for the tests. */
 export interface CellRunRecord {

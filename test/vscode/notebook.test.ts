@@ -25,7 +25,7 @@ function items(cell: vscode.NotebookCell, mime: string): string[] {
 }
 
 function jsonRuns(cell: vscode.NotebookCell): JsonRun[] {
-  return items(cell, 'application/json').flatMap((t) => JSON.parse(t) as JsonRun[]);
+  return items(cell, 'application/vnd.pgha.result+json').flatMap((t) => JSON.parse(t) as JsonRun[]);
 }
 
 function errors(cell: vscode.NotebookCell): { name: string; message: string }[] {
