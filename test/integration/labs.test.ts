@@ -14,6 +14,13 @@ import { clusterUp, containerOf, containers, query, resetCluster, topology, wait
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let dirty = false;
 
+/** Each test starts standard: a test that failed half-way leaves the next one a fresh cluster. */
+async function standardStart(): Promise<void> {
+  if (dirty) await resetCluster();
+  else await clusterUp();
+  dirty = false;
+}
+
 function ctxFor(t: { diagnostic(m: string): void }): LabContext {
   return { topology, containers, log: (m) => t.diagnostic(m) };
 }
@@ -45,6 +52,7 @@ after(async () => {
 });
 
 test('Exercise 2: replica2 streams from replica1; a write reaches replica2 through replica1; undo restores the standard topology', { timeout: 240_000 }, async (t) => {
+  await standardStart();
   const ctx = ctxFor(t);
   dirty = true;
   const r = await setupCascade(ctx);
@@ -89,6 +97,7 @@ test('Exercise 2: replica2 streams from replica1; a write reaches replica2 throu
 });
 
 test('Exercise 3: a delayed replica (3 s) gives back a row deleted by mistake on the primary', { timeout: 180_000 }, async (t) => {
+  await standardStart();
   const ctx = ctxFor(t);
   // Bad delays are refused before anything changes.
   await assert.rejects(setupDelayed(ctx, '-5s'), rejectsWith('badInput'));
@@ -130,6 +139,7 @@ test('Exercise 3: a delayed replica (3 s) gives back a row deleted by mistake on
 });
 
 test('Exercise 4: the watcher detects a killed primary under load; a new primary accepts writes within 10 s', { timeout: 300_000 }, async (t) => {
+  await standardStart();
   const ctx = ctxFor(t);
   dirty = true;
   const load = new LoadGenerator(topology, { target: 'primary', mode: { kind: 'rate', ratePerSec: 20, durationSec: 25 }, writeTimeoutMs: 2000 });

@@ -46,9 +46,9 @@ export async function setupCascade(ctx: LabContext): Promise<LabResult> {
   const [primary, replica1, replica2] = [nodeSpec(t, 'primary'), nodeSpec(t, 'replica1'), nodeSpec(t, 'replica2')];
   ctx.log?.(`Exercise 2: creating slot ${replica2.slot} on ${replica1.container} and pointing ${replica2.container} at it`);
   await repointReplica(ctx, replica2, replica1);
-  if (!(await waitStreaming(ctx, replica1.hostPort, replica2.service, 30_000))) {
+  if (!(await waitStreaming(ctx, replica1.hostPort, replica2.service, 60_000))) {
     throw new LabError(
-      `${replica2.container} was pointed at ${replica1.container} but does not stream from it after 30 s. Check its log (PG HA Workshop: Show Node Logs), then undo the lab (PG HA Workshop: Undo Exercise 2).`,
+      `${replica2.container} was pointed at ${replica1.container} but does not stream from it after 60 s. Check its log (PG HA Workshop: Show Node Logs), then undo the lab (PG HA Workshop: Undo Exercise 2).`,
       'failed',
     );
   }
@@ -80,8 +80,8 @@ export async function undoCascade(ctx: LabContext): Promise<LabResult> {
     throw new LabError(`${replica2.container} is ${r2?.role ?? 'missing'}: start it first, or reset the cluster.`, 'notStandard');
   }
   await repointReplica(ctx, replica2, primary);
-  if (!(await waitStreaming(ctx, primary.hostPort, replica2.service, 30_000))) {
-    throw new LabError(`${replica2.container} was pointed back at ${primary.container} but does not stream after 30 s. Check its log, or reset the cluster.`, 'failed');
+  if (!(await waitStreaming(ctx, primary.hostPort, replica2.service, 60_000))) {
+    throw new LabError(`${replica2.container} was pointed back at ${primary.container} but does not stream after 60 s. Check its log, or reset the cluster.`, 'failed');
   }
   const dropped = s.nodes.find((n) => n.key === 'replica1')?.slots.some((x) => x.name === replica2.slot) ? await dropSlotWhenInactive(ctx, 'replica1', replica2.slot) : false;
   return {

@@ -79,7 +79,7 @@ export function standardTopologyProblems(s: ClusterStatus): string[] {
   }
   if (s.splitBrain) p.push(`split brain (${s.writable.join(', ')} accept writes)`);
   const primary = s.nodes.find((n) => n.key === 'primary');
-  if (primary && primary.role !== 'primary' && primary.role !== 'down') p.push(`${primary.container} is not the primary (it is a ${primary.role === 'notStreaming' ? 'standby' : primary.role})`);
+  if (primary && (primary.role === 'replica' || primary.role === 'cascadingReplica' || primary.role === 'notStreaming')) p.push(`${primary.container} is not the primary (it is a ${primary.role === 'notStreaming' ? 'standby' : primary.role})`);
   for (const n of s.nodes) {
     if (n.key === 'primary') continue;
     if (n.role === 'primary') p.push(`${n.container} was promoted (it accepts writes)`);
