@@ -161,7 +161,7 @@ export async function surveyCluster(ctx: Pick<FailoverContext, 'topology' | 'con
   }
   const probeOne = async (spec: PgNodeSpec): Promise<NodeProbe | undefined> => {
     if (snapshot[spec.container]?.status !== 'running') return undefined;
-    const c = new Client(nodeClientConfig(t, spec.hostPort, { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000, applicationName: 'pgha-failover' }));
+    const c = new Client(nodeClientConfig(t, spec.hostPort, { database: 'postgres', connectTimeoutMs: 20_000, queryTimeoutMs: 20_000, applicationName: 'pgha-failover' }));
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -174,7 +174,7 @@ export async function surveyCluster(ctx: Pick<FailoverContext, 'topology' | 'con
   };
   const probeBouncer = async (): Promise<PgBouncerProbe | undefined> => {
     if (snapshot[t.pgbouncer.container]?.status !== 'running') return undefined;
-    const c = new Client(nodeClientConfig(t, t.pgbouncer.hostPort, { database: 'pgbouncer', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000, applicationName: 'pgha-failover' }));
+    const c = new Client(nodeClientConfig(t, t.pgbouncer.hostPort, { database: 'pgbouncer', connectTimeoutMs: 20_000, queryTimeoutMs: 20_000, applicationName: 'pgha-failover' }));
     c.on('error', () => undefined);
     try {
       await c.connect();

@@ -98,10 +98,11 @@ export function helperScript(method: 'rewind' | 'clone', t: FailoverContext['top
     method === 'rewind'
       ? // pg_rewind would run crash recovery itself, but with the data directory's own postgresql.conf
         // (wal_log_hints off) instead of the node's: the shutdown checkpoint then records
-        // wal_log_hints=off and pg_rewind refuses. Recover here with the setting on.
+        // wal_log_hints=off and pg_rewind refuses; and with wal_keep_size 0 its end-of-recovery
+        // checkpoint recycles the WAL pg_rewind must read. Recover here with the node's settings.
         `if pg_controldata "$D" | grep -Eq 'cluster state: +in production|wal_log_hints setting: +off'; then\n` +
         `  echo "crash recovery (single-user, wal_log_hints=on)"\n` +
-        `  postgres --single -F -D "$D" -c wal_log_hints=on template1 </dev/null 2>&1\n` +
+        `  postgres --single -F -D "$D" -c wal_log_hints=on -c wal_keep_size=1GB template1 </dev/null 2>&1\n` +
         `fi\n` +
         `pg_rewind --target-pgdata="$D" --source-server=${shellQuote(src)} --progress 2>&1\n`
       : `echo "emptying $D"\nrm -rf "$D"/* "$D"/.[!.]* 2>/dev/null || true\n` +
