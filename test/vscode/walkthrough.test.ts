@@ -99,8 +99,8 @@ suite('Walkthrough: the workshop demos, step by step', function () {
 
   test('Demo 3: lag sampled, notebook opened', async () => {
     passedWith(await run('demo3'), /replica1: streaming, async, replay lag p50/);
-    const nb = vscode.window.activeNotebookEditor?.notebook.uri.fsPath ?? '';
-    assert.match(nb, /monitoring\.pgha\.sql$/, 'Demo 3 opens the monitoring notebook');
+    // The lag dashboard opens after the notebook and takes the focus: the notebook is open, not active.
+    assert.ok(vscode.workspace.notebookDocuments.some((d) => /monitoring\.pgha\.sql$/.test(d.uri.fsPath)), 'Demo 3 opens the monitoring notebook');
   });
 
   test('Demo 6 before any failover: explains what is missing and changes nothing', async () => {
