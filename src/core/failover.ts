@@ -521,7 +521,9 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
     await Promise.all(
       others.map(async (n) => {
         const rs = spec(n.key);
-        if (!isStandby(n)) {
+        // A standby that was only too slow to answer the survey is repointed too.
+        const standbyNow = isStandby(n) || (n.containerState.status === 'running' && (await positions(ctx, [n])).length > 0);
+        if (!standbyNow) {
           replicas.push({ key: n.key, container: n.container, ok: false, message: `${n.container} is ${n.role}: not repointed. Rejoin it once it runs (PG HA Workshop: Rejoin as Replica).` });
           return;
         }
