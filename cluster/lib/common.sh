@@ -66,12 +66,12 @@ pg() {
   local port
   port="$(port_of "$service")" || die 2 "unknown service $service"
   if [ "$(psql_mode)" = host ]; then
-    PGPASSWORD="$PGHA_PASSWORD" PGCONNECT_TIMEOUT=5 psql -X -v ON_ERROR_STOP=1 -h "$PGHA_HOST" -p "$port" -U "$PGHA_USER" -d "$db" "$@"
+    PGPASSWORD="$PGHA_PASSWORD" PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-5}" psql -X -v ON_ERROR_STOP=1 -h "$PGHA_HOST" -p "$port" -U "$PGHA_USER" -d "$db" "$@"
   elif [ "$service" = pgbouncer ]; then
-    docker exec -i -e PGPASSWORD="$PGHA_PASSWORD" -e PGCONNECT_TIMEOUT=5 "$(container_of pgbouncer)" \
+    docker exec -i -e PGPASSWORD="$PGHA_PASSWORD" -e PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-5}" "$(container_of pgbouncer)" \
       psql -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p 6432 -U "$PGHA_USER" -d "$db" "$@"
   else
-    docker exec -i -e PGCONNECT_TIMEOUT=5 "$(container_of "$service")" \
+    docker exec -i -e PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-5}" "$(container_of "$service")" \
       psql -X -v ON_ERROR_STOP=1 -U "$PGHA_USER" -d "$db" "$@"
   fi
 }

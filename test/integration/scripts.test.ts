@@ -114,8 +114,9 @@ describe('workshop scripts (cluster/*.sh)', { timeout: 900_000 }, () => {
   });
 
   test('./generate-load.sh keeps going when the primary dies, reports each error, then summarizes', async (t) => {
-    const load = runClusterScript('generate-load.sh', ['8', '4']);
-    await new Promise((r) => setTimeout(r, 2500));
+    const before = await rowCount();
+    const load = runClusterScript('generate-load.sh', ['12', '4']);
+    await waitFor(async () => (await rowCount()) > before, 10_000, 'a first load write', 100);
     await containers.stop(containerOf('primary'));
     const r = await load;
     await containers.start(containerOf('primary'));

@@ -71,7 +71,7 @@ export function runClusterScript(name: string, args: string[] = [], env: NodeJS.
   const cwd = path.dirname(topology.composeFile);
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(`./${name}`, args, { cwd, env: { ...scriptEnv(), NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(`./${name}`, args, { cwd, env: { ...scriptEnv(), NO_COLOR: '1', PGCONNECT_TIMEOUT: '20', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
