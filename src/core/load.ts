@@ -166,7 +166,7 @@ export async function preflightTarget(t: ClusterTopology, target: LoadTarget): P
   c.on('error', () => undefined);
   try {
     await c.connect();
-    const r = await c.query<{ ro: string }>('SHOW transaction_read_only');
+    const r = await c.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro");
     if (r.rows[0]?.ro === 'on') return `${targetName(t, target)} is read-only (a replica): writes would all fail. Target the primary instead.`;
     return undefined;
   } catch (e) {
@@ -178,7 +178,7 @@ export async function preflightTarget(t: ClusterTopology, target: LoadTarget): P
 
 const INSERT_ONE = "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING id, current_setting('cluster_name') AS node";
 const INSERT_BULK =
-  "INSERT INTO users (name, email) SELECT $1, $1 || '.' || g || '@load.example' FROM generate_series(1, $2::int) g RETURNING id, current_setting('cluster_name') AS node";
+  "INSERT INTO users (name, email) SELECT $1::text, $1::text || '.' || g || '@load.example' FROM generate_series(1, $2::int) g RETURNING id, current_setting('cluster_name') AS node";
 
 /** One connection of the generator: connects lazily, drops itself on any error. */
 class Worker {
