@@ -138,8 +138,10 @@ async function runHelper(docker: Docker, source: Docker.ContainerInspectInfo, na
   });
   try {
     await helper.start();
-    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs));
-    const res = await Promise.race([helper.wait() as Promise<{ StatusCode: number }>, timer]);
+    let timeoutHandle: NodeJS.Timeout | undefined;
+    const timer = new Promise<'timeout'>((r) => (timeoutHandle = setTimeout(() => r('timeout'), timeoutMs)));
+    // Cleared at once: a pending 5-minute timer would keep a short-lived process (a test, a script) alive.
+    const res = await Promise.race([helper.wait() as Promise<{ StatusCode: number }>, timer]).finally(() => clearTimeout(timeoutHandle));
     if (res === 'timeout') await helper.kill().catch(() => undefined);
     const buf = (await helper.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     const parts: Buffer[] = [];
