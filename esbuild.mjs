@@ -20,7 +20,7 @@ const common = {
 };
 
 const testEntries = readdirSync('test/vscode')
-  .filter((f) => f.endsWith('.ts'))
+  .filter((f) => f.endsWith('.test.ts') || f === 'index.ts')
   .map((f) => `test/vscode/${f}`);
 
 const builds = [

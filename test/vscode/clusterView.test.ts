@@ -4,7 +4,8 @@ import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/services';
 import { statusBarText } from '../../src/views/statusBar';
-import { clusterUp, waitFor } from '../support/cluster';
+import { waitFor } from '../support/cluster';
+import { activateExtension, clusterUpWithRetry } from './host';
 
 interface Outcome {
   ok: boolean;
@@ -64,19 +65,8 @@ suite('Cluster view and node commands', function () {
   this.timeout(400_000);
 
   suiteSetup(async () => {
-    // A loaded machine can make one connection attempt of the fixture time out: try again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await clusterUp();
-        break;
-      } catch (e) {
-        if (attempt >= 3) throw e;
-        await new Promise((r) => setTimeout(r, 5000));
-      }
-    }
-    const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === 'pg-ha-workshop');
-    assert.ok(ext, 'extension present');
-    api = (await ext.activate()) as Services;
+    await clusterUpWithRetry();
+    api = await activateExtension();
     assert.ok(api.clusterTree, 'activate() exposes the cluster tree');
     await waitFor(standard, 90_000, 'the tree to show the standard topology').catch(async (e: Error) => {
       const seen = (await rows()).map((r) => `${r.label}: ${r.description}`).join('; ');

@@ -4,7 +4,8 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/services';
-import { clusterUp, waitFor } from '../support/cluster';
+import { waitFor } from '../support/cluster';
+import { activateExtension, clusterUpWithRetry } from './host';
 
 interface Outcome<T = unknown> {
   ok: boolean;
@@ -22,18 +23,8 @@ suite('Write load, failover, rejoin, switchover, synchronous replication', funct
   this.timeout(900_000);
 
   suiteSetup(async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await clusterUp();
-        break;
-      } catch (e) {
-        if (attempt >= 3) throw e;
-        await new Promise((r) => setTimeout(r, 5000));
-      }
-    }
-    const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === 'pg-ha-workshop');
-    assert.ok(ext);
-    api = (await ext.activate()) as Services;
+    await clusterUpWithRetry();
+    api = await activateExtension();
     await waitFor(() => api.monitor.current?.primary === 'primary' && api.monitor.current.nodes.filter((n) => n.role === 'replica').length === 2, 120_000, 'the standard topology');
   });
 

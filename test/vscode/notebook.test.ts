@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { activateExtension } from './host';
 import { clusterUp, containerOf, containers, query, streamingReplicas, topology, waitFor } from '../support/cluster';
 import { columnsMatch, expectedNodes, MONITORING_CELL_COLUMNS } from '../support/monitoringNotebook';
 
@@ -86,9 +87,7 @@ suite('SQL notebook', function () {
     // Starting (or recreating) the cluster can take minutes on a busy machine.
     this.timeout(900_000);
     await clusterReady();
-    const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === 'pg-ha-workshop');
-    assert.ok(ext, 'extension present');
-    await ext.activate();
+    await activateExtension();
     const editor = (await vscode.commands.executeCommand('pgHaWorkshop.newNotebook')) as vscode.NotebookEditor;
     scratch = editor.notebook;
     assert.equal(scratch.notebookType, NOTEBOOK_TYPE);

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/services';
+import { DemoCommands } from '../../src/walkthrough/demoIds';
 import { clusterUp } from '../support/cluster';
 
 interface Outcome {
@@ -19,19 +20,8 @@ interface Outcome {
 }
 
 const STEPS = ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'cleanup'];
-const COMMANDS: Record<string, string> = {
-  prerequisites: 'pgHaWorkshop.demo.checkPrerequisites',
-  start: 'pgHaWorkshop.demo.startCluster',
-  verify: 'pgHaWorkshop.demo.verifyReplication',
-  demo1: 'pgHaWorkshop.demo.basicReplication',
-  demo2: 'pgHaWorkshop.demo.readScaling',
-  demo3: 'pgHaWorkshop.demo.lagMonitoring',
-  demo4: 'pgHaWorkshop.demo.primaryFailover',
-  demo5: 'pgHaWorkshop.demo.lagUnderLoad',
-  demo6: 'pgHaWorkshop.demo.splitBrain',
-  demo7: 'pgHaWorkshop.demo.pgbouncer',
-  cleanup: 'pgHaWorkshop.demo.cleanup',
-};
+// The expected order is the workshop's (literal above); the command of each step is the extension's own.
+const COMMANDS: Readonly<Record<string, string>> = DemoCommands;
 
 let api: Services;
 let ext: vscode.Extension<Services>;

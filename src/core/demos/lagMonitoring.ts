@@ -4,7 +4,7 @@
 // lag usually < 100 ms, sync_state = async.
 import { LoadGenerator } from '../load';
 import { check, connect, percentileOf, readyCluster, result, round1, type DemoContext, type DemoResult } from './common';
-import { startSampler } from './replicationSampler';
+import { loadWhileSampling } from './replicationSampler';
 
 export const LAG_PROMISE_MS = 100;
 
@@ -39,15 +39,7 @@ export async function lagMonitoring(ctx: DemoContext, o: { durationSec?: number;
   const p = await connect(t, primary.hostPort, 'postgres', 'pgha-lag-monitor');
   try {
     say(`write load: ${ratePerSec} writes/s for ${durationSec} s on ${primary.container}; sampling pg_stat_replication every ${o.sampleEveryMs ?? 250} ms`);
-    const sampler = startSampler(p, o.sampleEveryMs ?? 250);
-    const load = new LoadGenerator(t, { target: 'primary', mode: { kind: 'rate', ratePerSec, durationSec } });
-    let lr;
-    try {
-      lr = await load.run();
-    } finally {
-      load.dispose();
-      await sampler.stop();
-    }
+    const { load: lr, samples } = await loadWhileSampling(p, o.sampleEveryMs ?? 250, new LoadGenerator(t, { target: 'primary', mode: { kind: 'rate', ratePerSec, durationSec } }));
     const ages = await Promise.all(
       replicas.map(async (r) => {
         const c = await connect(t, r.hostPort, 'postgres').catch(() => undefined);
@@ -61,7 +53,7 @@ export async function lagMonitoring(ctx: DemoContext, o: { durationSec?: number;
       }),
     );
     const per: ReplicaLag[] = replicas.map((r, i) => {
-      const s = sampler.samples.filter((x) => x.replica === r.service);
+      const s = samples.filter((x) => x.replica === r.service);
       const lags = s.map((x) => x.replayLagMs);
       return {
         replica: r.service,

@@ -4,7 +4,7 @@
 // The workshop says: lag increases during heavy load and catches up after it.
 import { LoadGenerator } from '../load';
 import { check, connect, readyCluster, result, round1, sleep, type DemoContext, type DemoResult } from './common';
-import { sampleReplication, startSampler } from './replicationSampler';
+import { loadWhileSampling, sampleReplication } from './replicationSampler';
 
 export interface ReplicaPeak {
   readonly replica: string;
@@ -36,16 +36,8 @@ export async function lagUnderLoad(ctx: DemoContext, o: { statements?: number; r
   const p = await connect(t, primary.hostPort, 'postgres', 'pgha-lag-under-load');
   try {
     say(`heavy load on ${primary.container}: ${statements} INSERTs of ${rowsPerStatement} rows, ${concurrency} at a time (at most ${o.maxLoadSec ?? 30} s); sampling byte lag every 100 ms`);
-    const sampler = startSampler(p, 100);
-    const load = new LoadGenerator(t, { target: 'primary', mode: { kind: 'bulk', statements, rowsPerStatement, concurrency, maxDurationSec: o.maxLoadSec ?? 30 } });
     const l0 = Date.now();
-    let lr;
-    try {
-      lr = await load.run();
-    } finally {
-      load.dispose();
-      await sampler.stop();
-    }
+    const { load: lr, samples } = await loadWhileSampling(p, 100, new LoadGenerator(t, { target: 'primary', mode: { kind: 'bulk', statements, rowsPerStatement, concurrency, maxDurationSec: o.maxLoadSec ?? 30 } }));
     const loadEnd = Date.now();
     say(`load done in ${loadEnd - l0} ms: ${lr.ackedRows} rows acknowledged, ${lr.failed} failed`);
     // Catch-up: every replica back at 0 bytes behind, polled every 50 ms, bounded.
@@ -57,7 +49,7 @@ export async function lagUnderLoad(ctx: DemoContext, o: { statements?: number; r
       if (caught.size < replicas.length) await sleep(50);
     }
     const per: ReplicaPeak[] = replicas.map((r) => {
-      const s = sampler.samples.filter((x) => x.replica === r.service);
+      const s = samples.filter((x) => x.replica === r.service);
       return {
         replica: r.service,
         peakBehindBytes: s.length ? Math.max(...s.map((x) => x.behindBytes)) : 0,

@@ -1,6 +1,7 @@
 // One sample of pg_stat_replication on the primary, as the workshop's `watch` commands show it:
 // application_name, state, sync_state, replay_lag, and the byte lag (current WAL − replay LSN).
 import type { Client } from 'pg';
+import type { LoadGenerator, LoadResult } from '../load';
 
 export interface ReplicationSample {
   readonly at: number;
@@ -46,4 +47,15 @@ export function startSampler(primary: Client, everyMs: number, maxSamples = 2000
       await loop;
     },
   };
+}
+
+/** Runs a write load to its end while sampling replication every `everyMs`; both stop together. */
+export async function loadWhileSampling(primary: Client, everyMs: number, load: LoadGenerator): Promise<{ load: LoadResult; samples: ReplicationSample[] }> {
+  const sampler = startSampler(primary, everyMs);
+  try {
+    return { load: await load.run(), samples: sampler.samples };
+  } finally {
+    load.dispose();
+    await sampler.stop();
+  }
 }
