@@ -3,11 +3,14 @@
 // and saves what a user sees to .screenshots/ (git-ignored):
 //   sidebar.png       the PG HA Workshop activity-bar container with the cluster view
 //   notebook.png      the monitoring notebook (cells run when the cluster is up)
-//   walkthrough.png   the getting-started walkthrough (or the Welcome page when none is contributed)
+//   walkthrough.png   the getting-started walkthrough, at the step named by --step (default Demo 1)
 //
 //   npm run screenshots                       # build, then all shots
 //   node scripts/screenshots.mjs [--only sidebar,notebook] [--out DIR] [--theme "Default Light Modern"]
-//                                [--width 1400 --height 900] [--no-run-cells]
+//                                [--width 1400 --height 900] [--no-run-cells] [--locale id]
+//                                [--demos "Check Prerequisites,Verify Replication"] [--step "Demo 1"]
+// --demos runs those palette commands (full titles, e.g. "PG HA Workshop Demo: Check Prerequisites") before the walkthrough shot, so it shows
+// their steps completed; --locale id shows the Bahasa Indonesia strings.
 // PGHA_* variables choose the cluster the extension shows, as everywhere else.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,6 +26,10 @@ const { values: opt } = parseArgs({
     height: { type: 'string', default: '900' },
     'no-run-cells': { type: 'boolean', default: false },
     notebook: { type: 'string', default: 'monitoring.pgha.sql' },
+    locale: { type: 'string' },
+    demos: { type: 'string', default: '' },
+    step: { type: 'string', default: 'Demo 1' },
+    prefix: { type: 'string', default: '' },
   },
 });
 const shots = new Set(opt.only.split(',').map((s) => s.trim()));
@@ -37,8 +44,10 @@ if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) {
 
 const launcher = ensureCodeServer();
 const pghaEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PGHA_') || k === 'COMPOSE_PROJECT_NAME' || k === 'DOCKER_HOST'));
-const settings = opt.theme ? { 'workbench.colorTheme': opt.theme } : {};
-const server = await startCodeServer({ launcher, folder: ROOT, env: pghaEnv, settings });
+// The secondary side bar stays closed: the editor gets the width (the walkthrough shows its media beside the steps).
+const settings = { 'workbench.secondarySideBar.defaultVisibility': 'hidden', ...(opt.theme ? { 'workbench.colorTheme': opt.theme } : {}) };
+const extraArgs = opt.locale ? ['--locale', opt.locale] : [];
+const server = await startCodeServer({ launcher, folder: ROOT, env: pghaEnv, settings, extraArgs });
 let browser;
 const saved = [];
 try {
@@ -57,15 +66,25 @@ try {
     await row.waitFor({ state: 'visible', timeout });
     await row.click();
   };
-  /** Runs a command by its palette title (F1 opens the palette in the browser too). */
+  /** Runs a command by its palette title (F1 opens the palette in the browser too). The palette
+   * lists an extension's commands only once the extension host has read it: try again a few times. */
   const command = async (title, settle = 1500) => {
-    await page.keyboard.press('F1');
-    await page.waitForSelector('.quick-input-widget input');
-    await pick(title, title);
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('F1');
+      await page.waitForSelector('.quick-input-widget input');
+      try {
+        await pick(title, title, 10_000);
+        break;
+      } catch (e) {
+        await page.keyboard.press('Escape');
+        if (attempt >= 4) throw e;
+        await sleep(3000);
+      }
+    }
     await sleep(settle);
   };
   const shoot = async (name) => {
-    const file = path.join(opt.out, `${name}.png`);
+    const file = path.join(opt.out, `${opt.prefix}${name}.png`);
     await page.screenshot({ path: file });
     saved.push(file);
     say(`saved ${path.relative(ROOT, file)}`);
@@ -83,6 +102,12 @@ try {
     // (welcome content with a button: past "Looking for a Docker engine…").
     await page.waitForSelector('.part.sidebar .monaco-list-row, .part.sidebar .welcome-view-content .monaco-button', { timeout: 120_000 });
     await sleep(5000);
+    // Expand the first two nodes (primary and replica1) to show their figures.
+    for (const i of [1, 0]) {
+      const row = page.locator('.part.sidebar .monaco-list-row[aria-level="1"]').nth(i);
+      if (await row.count()) await row.click().then(() => page.keyboard.press('ArrowRight')).catch(() => undefined);
+    }
+    await sleep(1500);
     await dismissNotifications();
     await shoot('sidebar');
   }
@@ -106,25 +131,21 @@ try {
   }
 
   if (shots.has('walkthrough')) {
-    // The extension's own command opens its walkthrough (the Welcome page's card as a fallback).
-    try {
-      await command('PG HA Workshop: Open Walkthrough', 0);
-    } catch {
-      await page.keyboard.press('Escape');
+    for (const demo of opt.demos.split(',').map((x) => x.trim()).filter(Boolean)) {
+      say(`running ${demo}`);
+      await command(demo, 0);
+      await sleep(8000);
+      if (process.env.PGHA_SCREENSHOTS_DEBUG) await page.screenshot({ path: path.join(opt.out, `debug-${demo.replace(/[^a-z0-9]+/gi, '-')}.png`) });
     }
-    const opened = page.locator('.gettingStartedSlideDetails').first();
-    try {
-      await opened.waitFor({ state: 'visible', timeout: 60_000 });
-    } catch {
-      say('the walkthrough did not open from its command: trying the Welcome page');
-      await command('Help: Welcome', 3000);
-      const card = page.locator('.getting-started-category', { hasText: 'PG HA' }).first();
-      await card.focus({ timeout: 30_000 }).then(() => page.keyboard.press('Enter')).catch(() => say('no PG HA walkthrough on the Welcome page'));
-    }
-    await sleep(5000);
-    await dismissNotifications();
+    await command('PG HA Workshop: Open Walkthrough', 0).catch(() => page.keyboard.press('Escape'));
+    await page.locator('.gettingStartedSlideDetails').first().waitFor({ state: 'visible', timeout: 60_000 });
+    // Escape would take the Welcome editor back to its start page: click the step instead.
+    const step = page.locator('.getting-started-step', { hasText: opt.step }).first();
+    await step.click({ timeout: 10_000 }).catch(() => say(`no walkthrough step "${opt.step}"`));
+    await sleep(3000);
     await shoot('walkthrough');
   }
+
 } catch (e) {
   console.error(`screenshots: ERROR: ${e instanceof Error ? e.message : String(e)}`);
   process.exitCode = 1;

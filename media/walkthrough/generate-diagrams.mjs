@@ -55,11 +55,23 @@ function edge(a, b, o = {}) {
 }
 const markers = () => Object.keys(C).map((k) => `<marker id="arrow-${k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${C[k]}"/></marker>`).join('');
 function svg(name, title, body, caption) {
-  // One caption line per ' · '-separated part that does not fit in ~62 characters.
+  // Caption lines of at most ~58 characters (what 13 px text fits in the 460 wide box): the
+  // ' · '-separated parts share a line where they fit; a longer part wraps at word boundaries.
+  const MAX = 58;
   const lines = [];
   for (const part of (caption ?? '').split(' · ').filter(Boolean)) {
-    if (lines.length && (lines[lines.length - 1] + ' · ' + part).length <= 62) lines[lines.length - 1] += ' · ' + part;
-    else lines.push(part);
+    if (lines.length && (lines[lines.length - 1] + ' · ' + part).length <= MAX) {
+      lines[lines.length - 1] += ' · ' + part;
+      continue;
+    }
+    let line = '';
+    for (const word of part.split(' ')) {
+      if (line && (line + ' ' + word).length > MAX) {
+        lines.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    lines.push(line);
   }
   const cap = lines.map((l, i) => `<text x="${W / 2}" y="${H - 10 - (lines.length - 1 - i) * 17}" text-anchor="middle" font-size="13" fill="${C.muted}">${esc(l)}</text>`).join('');
   const s = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" font-family="var(--vscode-font-family, -apple-system, 'Segoe UI', Ubuntu, sans-serif)" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title><defs>${markers()}</defs>${body}${cap}</svg>\n`;
@@ -91,7 +103,7 @@ svg('03-verify.svg', 'Verify replication', cluster({ r1: { badge: 'in recovery' 
     `<line x1="117" y1="392" x2="117" y2="347" stroke="${C.red}" stroke-width="2.5" marker-end="url(#arrow-red)"/>` +
     `<circle cx="117" cy="372" r="11" fill="${C.box}" stroke="${C.red}" stroke-width="2.5"/><path d="M112 367 L122 377 M122 367 L112 377" stroke="${C.red}" stroke-width="2.5"/>` +
     `<text x="136" y="377" font-size="13.5" font-weight="600" fill="${C.red}">INSERT on replica1 → refused: read-only</text>`;
-  svg('04-demo1.svg', 'Demo 1: basic replication', b, 'Write on the primary, read on the replicas; a write to a replica is refused');
+  svg('04-demo1.svg', 'Demo 1: basic replication', b, 'Writes on the primary, reads on the replicas · a write to a replica is refused');
 }
 {
   const b = node('app', { title: 'application', sub: 'writes · reads', color: 'orange', w: 120 }) + bouncer({ faded: true }) + primary() + r1({ badge: '20 reads' }) + r2({ badge: '20 reads' }) + wal() +
@@ -100,7 +112,7 @@ svg('03-verify.svg', 'Verify replication', cluster({ r1: { badge: 'in recovery' 
     `<path d="M18 312 L18 385 L440 385 L440 312 L431 312" fill="none" stroke="${C.green}" stroke-width="2.5" stroke-dasharray="5 4" marker-end="url(#arrow-green)"/>`;
   svg('05-demo2.svg', 'Demo 2: read scaling', b, '');
 }
-svg('06-demo3.svg', 'Demo 3: replication lag monitoring', cluster({ bouncer: { faded: true }, primary: { badge: 'pg_stat_replication', badgeColor: 'blue' }, wal: { l1: 'lag < 100 ms', l2: 'async' }, r1: { badge: 'replay_lag' }, r2: { badge: 'replay_lag' } }), 'Monitoring notebook + lag view, sampled while a write load runs');
+svg('06-demo3.svg', 'Demo 3: replication lag monitoring', cluster({ bouncer: { faded: true }, primary: { badge: 'pg_stat_replication', badgeColor: 'blue' }, wal: { l1: 'lag < 100 ms', l2: 'async' }, r1: { badge: 'replay_lag' }, r2: { badge: 'replay_lag' } }), 'Monitoring notebook + lag view · sampled under a write load');
 {
   const b = bouncer({ sub: 'repointed → replica1' }) +
     `<path d="M144 60 L14 60 L14 312 L29 312" fill="none" stroke="${C.purple}" stroke-width="2.5" marker-end="url(#arrow-purple)"/><text x="20" y="52" font-size="13" font-weight="600" fill="${C.purple}">RELOAD</text>` +
@@ -124,7 +136,7 @@ svg('08-demo5.svg', 'Demo 5: replication lag under load', cluster({ bouncer: { f
   b += `<text x="48" y="92" text-anchor="middle" font-size="13" fill="${C.orange}" font-weight="600">20 clients</text>`;
   b += `<line x1="100" y1="52" x2="141" y2="58" stroke="${C.orange}" stroke-width="2.5" marker-end="url(#arrow-orange)"/>`;
   b += bouncer({ badge: 'SHOW POOLS · STATS', badgeColor: 'purple' }) + edge('pgbouncer', 'primary', { color: 'purple', label: '1 server connection', lx: 72 }) + primary() + r1({ faded: true }) + r2({ faded: true }) + wal();
-  svg('10-demo7.svg', 'Demo 7: connection pooling with PgBouncer', b, 'Connections reused; after a failover PgBouncer follows the new primary');
+  svg('10-demo7.svg', 'Demo 7: connection pooling with PgBouncer', b, 'Connections reused · after a failover, PgBouncer follows the new primary');
 }
 svg('11-cleanup.svg', 'Cleanup', cluster({ bouncer: { faded: true }, primary: { faded: true }, r1: { faded: true }, r2: { faded: true }, wal: { dashed: true, color: 'muted' }, be: { dashed: true, color: 'muted' } }) + `<text x="230" y="250" text-anchor="middle" font-size="18" font-weight="700" fill="${C.fg}">docker compose down [-v]</text>`, 'down keeps the data volumes; down -v removes them');
 console.log('ok');
