@@ -87,6 +87,12 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
   const setPassed = async (id: DemoId, passed: boolean) => {
     results.contextKeys.set(passedKey(id), passed);
     await vscode.commands.executeCommand('setContext', passedKey(id), passed);
+    // The step's onContext completion is only seen by a Welcome page that exists already (a key that
+    // is true when it starts never ticks its step): mark the step in the workbench too.
+    const step = `${context.extension.id}#${WALKTHROUGH_ID}#${id}`;
+    await Promise.resolve(vscode.commands.executeCommand(passed ? 'welcome.markStepComplete' : 'welcome.markStepIncomplete', step)).catch((e: unknown) =>
+      services.log.debug(`walkthrough step ${step}: ${e instanceof Error ? e.message : String(e)}`),
+    );
   };
 
   const record = async (r: DemoResult<unknown>, quiet = false): Promise<DemoOutcome> => {
