@@ -12,7 +12,7 @@ import { workshopAlertRules } from '../core/labs/alerts';
 import { LagHistory, lagPoint } from '../core/labs/lagSeries';
 import type { ClusterStatus } from '../core/status';
 import type { Services } from '../services';
-import type { FromWebview, ToWebview } from './protocol';
+import type { DashboardStrings, FromWebview, ToWebview } from './protocol';
 
 const t = vscode.l10n.t;
 export const SHOW_LAG_DASHBOARD = 'pgHaWorkshop.showLagDashboard';
@@ -99,6 +99,13 @@ export function registerLagDashboard(context: vscode.ExtensionContext, services:
   };
   services.lagDashboard = probe;
 
+  const strings = (): DashboardStrings => ({
+    bytesTitle: t('Bytes behind the primary (replay LSN)'),
+    secondsTitle: t('Replay lag (seconds, pg_stat_replication.replay_lag)'),
+    alertAbove: t('alert > {0} s', '{0}'),
+    firing: t('FIRING'),
+    ok: t('ok'),
+  });
   const labels = (): Record<string, string> => Object.fromEntries(services.topology().nodes.map((n) => [n.key, n.container]));
 
   const show = () => {
@@ -145,7 +152,7 @@ export function registerLagDashboard(context: vscode.ExtensionContext, services:
           const series = services
             .topology()
             .nodes.map((n) => ({ key: n.key, label: n.container }));
-          post({ type: 'init', series, lagSecondsThreshold: s?.thresholds.lagSeconds ?? 10, windowMs: history.windowMs, points: history.points, labels: labels() });
+          post({ type: 'init', series, lagSecondsThreshold: s?.thresholds.lagSeconds ?? 10, windowMs: history.windowMs, points: history.points, labels: labels(), strings: strings() });
           pointsSent += history.points.length;
           if (s) sendAlerts(s);
           sample();

@@ -7,6 +7,15 @@ export interface DashboardSeries {
   readonly label: string;
 }
 
+export interface DashboardStrings {
+  readonly bytesTitle: string;
+  readonly secondsTitle: string;
+  /** With {0} for the threshold in seconds. */
+  readonly alertAbove: string;
+  readonly firing: string;
+  readonly ok: string;
+}
+
 export type ToWebview =
   | {
       readonly type: 'init';
@@ -15,6 +24,8 @@ export type ToWebview =
       readonly windowMs: number;
       readonly points: readonly LagPoint[];
       readonly labels: Readonly<Record<string, string>>;
+      /** The chart's words in the user's language (the webview has no vscode.l10n). */
+      readonly strings: DashboardStrings;
     }
   | { readonly type: 'point'; readonly point: LagPoint }
   | { readonly type: 'alerts'; readonly rules: readonly WorkshopAlertRule[]; readonly summary: string };

@@ -5,7 +5,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { LagPoint } from '../../core/labs/lagSeries';
-import type { DashboardSeries, FromWebview, ToWebview } from '../protocol';
+import type { DashboardSeries, DashboardStrings, FromWebview, ToWebview } from '../protocol';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void };
 const vscode = acquireVsCodeApi();
@@ -14,6 +14,7 @@ let series: DashboardSeries[] = [];
 let threshold = 10;
 let windowMs = 600_000;
 let labels: Record<string, string> = {};
+let strings: DashboardStrings = { bytesTitle: 'Bytes behind the primary (replay LSN)', secondsTitle: 'Replay lag (seconds, pg_stat_replication.replay_lag)', alertAbove: 'alert > {0} s', firing: 'FIRING', ok: 'ok' };
 let points: LagPoint[] = [];
 let received = 0;
 let charts: uPlot[] = [];
@@ -64,14 +65,14 @@ function makeChart(el: HTMLElement, kind: 'bytes' | 'seconds'): uPlot {
     })),
   ];
   if (kind === 'seconds') {
-    s.push({ label: `alert > ${threshold} s`, stroke: css('--vscode-charts-red', '#e55'), width: 1.5, dash: [6, 4], points: { show: false }, value: () => `${threshold} s` });
+    s.push({ label: strings.alertAbove.replace('{0}', String(threshold)), stroke: css('--vscode-charts-red', '#e55'), width: 1.5, dash: [6, 4], points: { show: false }, value: () => `${threshold} s` });
   }
   const width = Math.max(300, el.clientWidth);
   return new uPlot(
     {
       width,
       height: 220,
-      title: kind === 'bytes' ? 'Bytes behind the primary (replay LSN)' : 'Replay lag (seconds, pg_stat_replication.replay_lag)',
+      title: kind === 'bytes' ? strings.bytesTitle : strings.secondsTitle,
       series: s,
       scales: {
         x: { time: true, range: () => [(Date.now() - windowMs) / 1000, Date.now() / 1000] },
@@ -127,7 +128,7 @@ function renderAlerts(m: Extract<ToWebview, { type: 'alerts' }>): void {
     li.className = r.firing ? 'firing' : 'quiet';
     const head = document.createElement('div');
     head.className = 'rule';
-    head.textContent = `${r.firing ? '●' : '○'} ${r.title}: ${r.firing ? 'FIRING' : 'ok'}`;
+    head.textContent = `${r.firing ? '●' : '○'} ${r.title}: ${r.firing ? strings.firing : strings.ok}`;
     const sql = document.createElement('code');
     sql.textContent = r.sql;
     li.append(head, sql);
@@ -149,6 +150,7 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
     threshold = m.lagSecondsThreshold;
     windowMs = m.windowMs;
     labels = { ...m.labels };
+    strings = m.strings;
     points = [...m.points];
     received += m.points.length;
     build();
