@@ -196,7 +196,7 @@ class Worker {
     if (this.client) return this.client;
     let port: number;
     if (this.target === 'primary') {
-      const w = await findWritableNode(this.t, this.gen.lastWritablePort);
+      const w = await this.gen.writableNode();
       if (!w) throw Object.assign(new Error('no node accepts writes (all down or read-only)'), { pghaKind: 'noWritableNode' as const });
       port = w.port;
       this.gen.lastWritablePort = port;
@@ -261,6 +261,7 @@ export class LoadGenerator implements Disposable {
   private seq = 0;
   /** Shared by workers of target 'primary': the writable node found last. */
   lastWritablePort: number | undefined;
+  private lookup: Promise<{ port: number; service: string } | undefined> | undefined;
 
   constructor(
     readonly topology: ClusterTopology,
@@ -270,6 +271,17 @@ export class LoadGenerator implements Disposable {
     if (problems.length) throw new LoadInputError(problems);
     if (options.target !== 'primary') targetPort(topology, options.target); // throws on unknown target
     this.ledger = options.ledger ?? new WriteLedger();
+  }
+
+  /**
+   * The node that accepts writes now, for target 'primary'. Workers that look at the same time
+   * share one lookup: N clients starting (or losing the primary) together probe each node once, not N times.
+   */
+  writableNode(): Promise<{ port: number; service: string } | undefined> {
+    this.lookup ??= findWritableNode(this.topology, this.lastWritablePort).finally(() => {
+      this.lookup = undefined;
+    });
+    return this.lookup;
   }
 
   recordAck(w: Parameters<WriteLedger['recordAck']>[0]): void {
