@@ -150,7 +150,7 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
     threshold = m.lagSecondsThreshold;
     windowMs = m.windowMs;
     labels = { ...m.labels };
-    strings = m.strings;
+    strings = { ...strings, ...m.strings }; // any word missing keeps its English
     points = [...m.points];
     received += m.points.length;
     build();
