@@ -46,8 +46,7 @@ const launcher = ensureCodeServer();
 const pghaEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PGHA_') || k === 'COMPOSE_PROJECT_NAME' || k === 'DOCKER_HOST'));
 // The secondary side bar stays closed: the editor gets the width (the walkthrough shows its media beside the steps).
 const settings = { 'workbench.secondarySideBar.defaultVisibility': 'hidden', ...(opt.theme ? { 'workbench.colorTheme': opt.theme } : {}) };
-const extraArgs = opt.locale ? ['--locale', opt.locale] : [];
-const server = await startCodeServer({ launcher, folder: ROOT, env: pghaEnv, settings, extraArgs });
+const server = await startCodeServer({ launcher, folder: ROOT, env: pghaEnv, settings, locale: opt.locale });
 let browser;
 const saved = [];
 try {

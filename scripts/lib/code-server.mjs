@@ -74,12 +74,13 @@ function tail(file, n = 20) {
  * `env` is added to code-server's environment, which its extension host inherits.
  * Returns { url(payload), port, dir, stop() }.
  */
-export async function startCodeServer({ launcher, folder, env = {}, settings = {}, workspaceTrust = false, extraArgs = [] }) {
+export async function startCodeServer({ launcher, folder, env = {}, settings = {}, workspaceTrust = false, extraArgs = [], locale }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgha-code-server-'));
   const userData = path.join(dir, 'user-data');
   const extensions = path.join(dir, 'extensions');
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
   fs.mkdirSync(extensions, { recursive: true });
+  if (locale && locale !== 'en') writeEmptyLanguagePack(extensions, locale);
   fs.writeFileSync(
     path.join(userData, 'User', 'settings.json'),
     JSON.stringify(
@@ -114,6 +115,7 @@ export async function startCodeServer({ launcher, folder, env = {}, settings = {
     '--disable-getting-started-override',
     ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--vscode-option', 'enable-smoke-test-driver',
+    ...(locale ? ['--locale', locale] : []),
     ...extraArgs,
     folder,
   ];
@@ -154,6 +156,29 @@ export async function startCodeServer({ launcher, folder, env = {}, settings = {
     return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   };
   return { port, dir, logFile, proc, url, stop };
+}
+
+/**
+ * VS Code runs an extension in a display language only when a language pack for it is installed
+ * (else it falls back to English), and none exists for Bahasa Indonesia. An empty pack for `locale`
+ * (VS Code's own strings stay English) lets the extension's package.nls.<locale>.json and l10n
+ * bundle be seen, as a learner with that display language sees them.
+ */
+function writeEmptyLanguagePack(extensionsDir, locale) {
+  const ext = path.join(extensionsDir, `pgha-test.language-pack-${locale}-0.0.1`);
+  fs.mkdirSync(path.join(ext, 'translations'), { recursive: true });
+  fs.writeFileSync(path.join(ext, 'translations', 'main.i18n.json'), JSON.stringify({ version: '1.0.0', contents: {} }));
+  fs.writeFileSync(
+    path.join(ext, 'package.json'),
+    JSON.stringify({
+      name: `language-pack-${locale}`,
+      publisher: 'pgha-test',
+      version: '0.0.1',
+      engines: { vscode: '*' },
+      categories: ['Language Packs'],
+      contributes: { localizations: [{ languageId: locale, languageName: locale, localizedLanguageName: locale, translations: [{ id: 'vscode', path: './translations/main.i18n.json' }] }] },
+    }),
+  );
 }
 
 /** Launches headless Chromium through playwright-core (Debian's build; no browser download). */

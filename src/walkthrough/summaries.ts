@@ -17,6 +17,9 @@ import { formatBytes, formatDuration } from '../core/format';
 import type { PrerequisiteCheck } from '../core/prerequisites';
 
 const t = vscode.l10n.t;
+
+/** A record's entries in name order (replica1 before replica2), whichever replica answered first. */
+const byName = <V>(r: Readonly<Record<string, V>>): [string, V][] => Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '?' : formatDuration(v));
 const short = (service: string) => service.replace(/^postgres-/, '');
 
@@ -94,12 +97,12 @@ export function summarize(r: DemoResult<unknown>): string {
       return t('Cluster healthy in {0} s: a primary, 2 streaming replicas and PgBouncer.', (r.measures as { seconds: number }).seconds.toFixed(1));
     case 'verify': {
       const v = m as VerifyMeasures;
-      const seen = Object.entries(v.visibleAfterMs).map(([k, x]) => t('{0} after {1}', short(k), ms(x))).join(', ');
+      const seen = byName(v.visibleAfterMs).map(([k, x]) => t('{0} after {1}', short(k), ms(x))).join(', ');
       return t('{0} replicas streaming from {1}; in recovery: {2}; row seen on {3}; write to {4}: {5}', v.streaming.length, short(v.primary), Object.values(v.inRecovery).map(String).join('/'), seen, short(v.readOnlyError?.replica ?? '?'), v.readOnlyError ? t('refused: read-only') : t('accepted'));
     }
     case 'demo1': {
       const v = m as BasicReplicationMeasures;
-      const seen = Object.entries(v.visibleAfterMs).map(([k, x]) => t('{0} saw the row after {1}', short(k), ms(x))).join('; ');
+      const seen = byName(v.visibleAfterMs).map(([k, x]) => t('{0} saw the row after {1}', short(k), ms(x))).join('; ');
       return `${seen}; ${v.writeRefused.refused ? t('write to {0} refused: read-only', short(v.writeRefused.replica)) : t('write to {0} ACCEPTED', short(v.writeRefused.replica))}`;
     }
     case 'demo2': {
