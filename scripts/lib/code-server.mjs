@@ -80,7 +80,7 @@ export async function startCodeServer({ launcher, folder, env = {}, settings = {
   const extensions = path.join(dir, 'extensions');
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
   fs.mkdirSync(extensions, { recursive: true });
-  if (locale && locale !== 'en') writeEmptyLanguagePack(extensions, locale);
+  if (locale && locale !== 'en') writeEmptyLanguagePack(extensions, userData, locale);
   fs.writeFileSync(
     path.join(userData, 'User', 'settings.json'),
     JSON.stringify(
@@ -164,10 +164,16 @@ export async function startCodeServer({ launcher, folder, env = {}, settings = {
  * (VS Code's own strings stay English) lets the extension's package.nls.<locale>.json and l10n
  * bundle be seen, as a learner with that display language sees them.
  */
-function writeEmptyLanguagePack(extensionsDir, locale) {
+function writeEmptyLanguagePack(extensionsDir, userData, locale) {
   const ext = path.join(extensionsDir, `pgha-test.language-pack-${locale}-0.0.1`);
   fs.mkdirSync(path.join(ext, 'translations'), { recursive: true });
-  fs.writeFileSync(path.join(ext, 'translations', 'main.i18n.json'), JSON.stringify({ version: '1.0.0', contents: {} }));
+  const main = path.join(ext, 'translations', 'main.i18n.json');
+  fs.writeFileSync(main, JSON.stringify({ version: '1.0.0', contents: {} }));
+  // The server reads its packs from languagepacks.json (it writes that file itself when it installs a pack).
+  fs.writeFileSync(
+    path.join(userData, 'languagepacks.json'),
+    JSON.stringify({ [locale]: { hash: `pgha-test-${locale}`, extensions: [{ extensionIdentifier: { id: `pgha-test.language-pack-${locale}` }, version: '0.0.1' }], translations: { vscode: main }, label: locale } }),
+  );
   fs.writeFileSync(
     path.join(ext, 'package.json'),
     JSON.stringify({
