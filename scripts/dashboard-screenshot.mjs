@@ -34,7 +34,7 @@ for (const [name, c] of Object.entries(themes)) {
       points.push({ t, v: { replica1: { bytes: r1, seconds: burst ? 2 + Math.sin(i / 9) : 0.004 }, replica2: { bytes: r2, seconds: burst ? 7 + (240 - i) / 12 : 0.006 } } });
     }
     const post = (data) => window.dispatchEvent(new MessageEvent('message', { data }));
-    post({ type: 'init', series: [{ key: 'primary', label: 'postgres-primary' }, { key: 'replica1', label: 'postgres-replica1' }, { key: 'replica2', label: 'postgres-replica2' }], lagSecondsThreshold: 10, windowMs: 600000, points, labels: {} });
+    post({ type: 'init', series: [{ key: 'primary', label: 'postgres-primary' }, { key: 'replica1', label: 'postgres-replica1' }, { key: 'replica2', label: 'postgres-replica2' }], lagSecondsThreshold: 10, windowMs: 600000, points, labels: {}, strings: { bytesTitle: 'Bytes behind the primary (replay LSN)', secondsTitle: 'Replay lag (seconds, pg_stat_replication.replay_lag)', alertAbove: 'alert > {0} s', firing: 'FIRING', ok: 'ok' } });
     post({ type: 'alerts', summary: '1 of 3 workshop alerts firing.', rules: [
       { id: 'lag', title: 'Lag > 10 s', sql: 'SELECT EXTRACT(EPOCH FROM replay_lag) > 10 FROM pg_stat_replication;', firing: true, messages: ['postgres-replica2 replays 17 s behind (12 MB), over the 10 s alert threshold.'] },
       { id: 'disconnected', title: 'Replica disconnected (fewer than 2 streaming)', sql: "SELECT count(*) < 2 FROM pg_stat_replication WHERE state = 'streaming';", firing: false, messages: [] },

@@ -8,9 +8,10 @@
 //   npm run screenshots                       # build, then all shots
 //   node scripts/screenshots.mjs [--only sidebar,notebook] [--out DIR] [--theme "Default Light Modern"]
 //                                [--width 1400 --height 900] [--no-run-cells] [--locale id]
-//                                [--demos "Check Prerequisites,Verify Replication"] [--step "Demo 1"]
-// --demos runs those palette commands (full titles, e.g. "PG HA Workshop Demo: Check Prerequisites") before the walkthrough shot, so it shows
-// their steps completed; --locale id shows the Bahasa Indonesia strings.
+//                                [--demos "PG HA Workshop Demo: Check Prerequisites,..."] [--step "Demo 1"] [--prefix id-]
+// --demos runs those palette commands (full titles, e.g. "PG HA Workshop Demo: Check Prerequisites")
+// before the walkthrough shot, so it shows their steps ticked; --locale id shows the extension in
+// Bahasa Indonesia; --prefix names the files (id-sidebar.png, ...).
 // PGHA_* variables choose the cluster the extension shows, as everywhere else.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -134,7 +135,6 @@ try {
       say(`running ${demo}`);
       await command(demo, 0);
       await sleep(8000);
-      if (process.env.PGHA_SCREENSHOTS_DEBUG) await page.screenshot({ path: path.join(opt.out, `debug-${demo.replace(/[^a-z0-9]+/gi, '-')}.png`) });
     }
     await command('PG HA Workshop: Open Walkthrough', 0).catch(() => page.keyboard.press('Escape'));
     await page.locator('.gettingStartedSlideDetails').first().waitFor({ state: 'visible', timeout: 60_000 });
@@ -144,7 +144,6 @@ try {
     await sleep(3000);
     await shoot('walkthrough');
   }
-
 } catch (e) {
   console.error(`screenshots: ERROR: ${e instanceof Error ? e.message : String(e)}`);
   process.exitCode = 1;

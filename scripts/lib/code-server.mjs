@@ -74,7 +74,7 @@ function tail(file, n = 20) {
  * `env` is added to code-server's environment, which its extension host inherits.
  * Returns { url(payload), port, dir, stop() }.
  */
-export async function startCodeServer({ launcher, folder, env = {}, settings = {}, workspaceTrust = false, extraArgs = [], locale }) {
+export async function startCodeServer({ launcher, folder, env = {}, settings = {}, workspaceTrust = false, locale }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgha-code-server-'));
   const userData = path.join(dir, 'user-data');
   const extensions = path.join(dir, 'extensions');
@@ -116,7 +116,6 @@ export async function startCodeServer({ launcher, folder, env = {}, settings = {
     ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--vscode-option', 'enable-smoke-test-driver',
     ...(locale ? ['--locale', locale] : []),
-    ...extraArgs,
     folder,
   ];
   const proc = spawn(launcher, args, {

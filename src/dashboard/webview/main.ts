@@ -14,7 +14,8 @@ let series: DashboardSeries[] = [];
 let threshold = 10;
 let windowMs = 600_000;
 let labels: Record<string, string> = {};
-let strings: DashboardStrings = { bytesTitle: 'Bytes behind the primary (replay LSN)', secondsTitle: 'Replay lag (seconds, pg_stat_replication.replay_lag)', alertAbove: 'alert > {0} s', firing: 'FIRING', ok: 'ok' };
+/** Sent by the extension with 'init', before any chart is built. */
+let strings = {} as DashboardStrings;
 let points: LagPoint[] = [];
 let received = 0;
 let charts: uPlot[] = [];
@@ -150,7 +151,7 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
     threshold = m.lagSecondsThreshold;
     windowMs = m.windowMs;
     labels = { ...m.labels };
-    strings = { ...strings, ...m.strings }; // any word missing keeps its English
+    strings = m.strings;
     points = [...m.points];
     received += m.points.length;
     build();
