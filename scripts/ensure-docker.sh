@@ -36,6 +36,10 @@ if ! command -v docker >/dev/null 2>&1; then
     fail "Docker is not installed. Install Docker Engine (Linux: your distribution's docker.io package or Docker's docker-ce; macOS/Windows: Docker Desktop), start it, and run the tests again."
   fi
 fi
+# A docker CLI without an engine (dev containers, CI images): install the engine too.
+if ! engine_answers && ! command -v dockerd >/dev/null 2>&1 && can_apt; then
+  apt_install docker.io docker-compose
+fi
 if ! engine_answers; then
   why="$(docker info 2>&1 >/dev/null | tail -n 1 || true)"
   if grep -qi "permission denied" <<<"$why"; then
