@@ -9,6 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureCodeServer, launchChromium, ROOT, startCodeServer } from '../scripts/lib/code-server.mjs';
+import { useTestCluster } from '../scripts/lib/test-cluster.mjs';
+
+// The activated extension watches a cluster: the tests' own, never the workshop's.
+const clusterEnv = useTestCluster('npm run bench:activation');
 
 const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(opt.runs);
@@ -22,7 +26,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgha-bench-'));
 const resultFile = path.join(dir, 'activation.jsonl');
 const workspace = path.join(dir, 'workspace');
 fs.mkdirSync(workspace);
-const server = await startCodeServer({ launcher, folder: workspace, env: { PGHA_BENCH_RESULT: resultFile } });
+const server = await startCodeServer({ launcher, folder: workspace, env: { ...clusterEnv, PGHA_BENCH_RESULT: resultFile } });
 const { browser } = await launchChromium();
 try {
   for (let i = 0; i < runs; i++) {

@@ -1,25 +1,14 @@
 // Time from `compose up` (empty volumes) to both replicas streaming, median of 3 runs.
 //   npx tsx bench/cluster-up.ts [runs]
-// Runs its own cluster (project pghabench, ports 31432-31434/31632, image pgha-local:15) unless
-// the PGHA_* variables say otherwise; it removes that cluster's volumes between runs, so never
+// Runs the tests' cluster (scripts/lib/test-cluster.mjs: project pghatest, ports 30432-30434/30632,
+// image pgha-local:15) unless the PGHA_* variables name another, never the workshop's; it removes that cluster's volumes between runs, so never
 // point it at a cluster whose data you want to keep.
 import { composeDown, composePs, composeUp, detectComposeCli } from '../src/docker/compose';
 import { topologyFromEnv } from '../src/core/topology';
 import { withNodeClient } from '../src/core/connection';
+import { useTestCluster } from '../scripts/lib/test-cluster.mjs';
 
-const env = { ...process.env };
-if (!env.COMPOSE_PROJECT_NAME) {
-  Object.assign(env, {
-    COMPOSE_PROJECT_NAME: 'pghabench',
-    PGHA_CONTAINER_PREFIX: 'pgbench-',
-    PGHA_PRIMARY_PORT: '31432',
-    PGHA_REPLICA1_PORT: '31433',
-    PGHA_REPLICA2_PORT: '31434',
-    PGHA_PGBOUNCER_PORT: '31632',
-  });
-}
-env.PGHA_POSTGRES_IMAGE ||= 'pgha-local:15';
-env.PGHA_PGBOUNCER_IMAGE ||= 'pgha-local:15';
+const env = useTestCluster('bench/cluster-up.ts');
 const t = topologyFromEnv(env);
 const primaryPort = t.nodes.find((n) => n.key === 'primary')!.hostPort;
 

@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { format, parseArgs } from 'node:util';
 import { ensureCodeServer, isOfflineNoise, launchChromium, ROOT, startCodeServer } from './lib/code-server.mjs';
+import { useTestCluster } from './lib/test-cluster.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -25,6 +26,9 @@ const { values: opt } = parseArgs({
     'no-install': { type: 'boolean', default: false },
   },
 });
+
+// The suite stops, promotes and recreates its cluster: the tests' own, never the workshop's.
+useTestCluster('npm run test:vscode');
 
 const suiteIndex = path.join(ROOT, 'dist', 'test', 'vscode', 'index.js');
 const say = (m) => console.log(`vscode-tests: ${m}`);

@@ -9,21 +9,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 WHAT="${1:-all}"
 
-# The tests' own cluster: never the workshop's default project and ports.
-export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-pghatest}"
-export PGHA_CONTAINER_PREFIX="${PGHA_CONTAINER_PREFIX-pgtest-}"
-export PGHA_PRIMARY_PORT="${PGHA_PRIMARY_PORT:-30432}"
-export PGHA_REPLICA1_PORT="${PGHA_REPLICA1_PORT:-30433}"
-export PGHA_REPLICA2_PORT="${PGHA_REPLICA2_PORT:-30434}"
-export PGHA_PGBOUNCER_PORT="${PGHA_PGBOUNCER_PORT:-30632}"
-export PGHA_POSTGRES_IMAGE="${PGHA_POSTGRES_IMAGE:-pgha-local:15}"
-export PGHA_PGBOUNCER_IMAGE="${PGHA_PGBOUNCER_IMAGE:-pgha-local:15}"
-# The tests stop, promote and delete: never let them near the workshop's own cluster.
-if [ "$COMPOSE_PROJECT_NAME" = pgha ] || [ "$PGHA_PRIMARY_PORT" = 5432 ] || [ "$PGHA_PGBOUNCER_PORT" = 6432 ]; then
-  echo "scripts/test.sh: refusing to test against the workshop's own cluster (COMPOSE_PROJECT_NAME=$COMPOSE_PROJECT_NAME, ports $PGHA_PRIMARY_PORT/$PGHA_PGBOUNCER_PORT): the tests stop, promote and delete its nodes. Unset these variables (the tests then use project pghatest on ports 30432-30434/30632)." >&2
+# The tests' own cluster (project pghatest, ports 30432-30434/30632, the local image) unless the
+# PGHA_* variables name another; refuses the workshop's own (scripts/lib/test-cluster.mjs, the one
+# guard every test and benchmark entry point shares).
+if ! guard="$(node scripts/lib/test-cluster.mjs --export scripts/test.sh)"; then
   echo "tests: 0 passed, 1 failed"
   exit 1
 fi
+eval "$guard"
 
 OUT="$ROOT/.cache/test-results"
 mkdir -p "$OUT"
