@@ -12,7 +12,7 @@ WHAT="${1:-all}"
 # The tests' own cluster (project pghatest, ports 30432-30434/30632, the local image) unless the
 # PGHA_* variables name another; refuses the workshop's own (scripts/lib/test-cluster.mjs, the one
 # guard every test and benchmark entry point shares).
-if ! guard="$(node scripts/lib/test-cluster.mjs --export scripts/test.sh)"; then
+if ! guard="$(node scripts/test-cluster-env.mjs scripts/test.sh)"; then
   echo "tests: 0 passed, 1 failed"
   exit 1
 fi

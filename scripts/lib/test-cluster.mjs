@@ -6,9 +6,7 @@
 //
 //   import { useTestCluster } from './lib/test-cluster.mjs';  useTestCluster('npm run test:vscode');
 //       fills process.env with the defaults, or prints the refusal and exits 1
-//   eval "$(node scripts/lib/test-cluster.mjs --export 'scripts/test.sh')" || exit 1    (bash)
-import { pathToFileURL } from 'node:url';
-
+//   guard="$(node scripts/test-cluster-env.mjs 'scripts/test.sh')" || exit 1; eval "$guard"   (bash)
 /** The tests' cluster, used for every variable the environment leaves unset. */
 export const TEST_CLUSTER_DEFAULTS = Object.freeze({
   COMPOSE_PROJECT_NAME: 'pghatest',
@@ -55,14 +53,4 @@ export function useTestCluster(who) {
   }
   for (const k of Object.keys(TEST_CLUSTER_DEFAULTS)) process.env[k] = env[k];
   return env;
-}
-
-// bash: `node scripts/lib/test-cluster.mjs --export WHO` prints `export K='V'` lines, or the refusal (exit 1).
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.argv[2] === '--export') {
-  const { env, refusal } = testClusterEnv(process.env, process.argv[3] || 'the tests');
-  if (refusal) {
-    console.error(refusal);
-    process.exit(1);
-  }
-  for (const k of Object.keys(TEST_CLUSTER_DEFAULTS)) console.log(`export ${k}='${String(env[k]).replace(/'/g, `'\\''`)}'`);
 }
