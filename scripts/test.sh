@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite (`npm test`): typecheck, unit tests, integration tests against a real
+# The whole test suite (`npm test`): typecheck, lint (ESLint), unit tests, integration tests against a real
 # cluster on a real Docker engine, extension-host tests. Prints a final line
 #   tests: N passed, M failed
 # and exits non-zero when anything failed.
@@ -63,6 +63,7 @@ node_tests() {
 shopt -s nullglob globstar
 if [ "$WHAT" = all ]; then
   step typecheck npm run --silent typecheck
+  step lint npm run --silent lint
 fi
 if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
   node_tests unit test/unit/**/*.test.ts
