@@ -3,7 +3,7 @@
 # cluster on a real Docker engine, extension-host tests. Prints a final line
 #   tests: N passed, M failed
 # and exits non-zero when anything failed.
-#   bash scripts/test.sh [all|unit|integration|vscode]
+#   bash scripts/test.sh [all|unit|integration|vscode|vsix]
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
@@ -80,11 +80,13 @@ if [ "$WHAT" = all ] || [ "$WHAT" = integration ]; then
 fi
 # Extension-host tests (mocha inside a real VS Code). The runner prints TAP summary lines
 # (# pass N / # fail N), counted like node's.
-if { [ "$WHAT" = all ] || [ "$WHAT" = vscode ]; } && [ -f scripts/run-vscode-tests.mjs ]; then
-  echo "=== vscode"
-  log="$OUT/vscode.log"
+# host_tests NAME COMMAND...: one extension-host run, its output in $OUT/NAME.log.
+host_tests() {
+  local name="$1"; shift
+  echo "=== $name"
+  local log="$OUT/$name.log" rc
   if bash scripts/ensure-docker.sh; then
-    npm run --silent test:vscode 2>&1 | tee "$log"
+    "$@" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     if [ -z "${PGHA_KEEP_CLUSTER:-}" ]; then
       bash scripts/compose.sh down -v --remove-orphans -t 5 >/dev/null 2>&1 || true
@@ -94,8 +96,17 @@ if { [ "$WHAT" = all ] || [ "$WHAT" = vscode ]; } && [ -f scripts/run-vscode-tes
   fi
   read -r p f < <(count "$log")
   passed=$((passed + p)); failed=$((failed + f))
-  if [ "$rc" -ne 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); failures+=("vscode (runner exit $rc)");
-  elif [ "$f" != 0 ]; then failures+=("vscode ($f failed)"); fi
+  if [ "$rc" -ne 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); failures+=("$name (runner exit $rc)");
+  elif [ "$f" != 0 ]; then failures+=("$name ($f failed)"); fi
+}
+if [ -f scripts/run-vscode-tests.mjs ]; then
+  if [ "$WHAT" = all ] || [ "$WHAT" = vscode ]; then
+    host_tests vscode npm run --silent test:vscode
+  fi
+  # The packaged extension: the .vsix installed into code-server, every surface opened once.
+  if [ "$WHAT" = all ] || [ "$WHAT" = vscode ] || [ "$WHAT" = vsix ]; then
+    host_tests vsix bash -c 'bash scripts/package-vsix.sh && node scripts/run-vscode-tests.mjs --vsix'
+  fi
 fi
 
 echo
