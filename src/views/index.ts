@@ -51,6 +51,10 @@ export function registerClusterView(context: vscode.ExtensionContext, services: 
     }
   };
   context.subscriptions.push(services.monitor.onDidChange(render));
-  services.monitor.start();
-  void services.monitor.refresh().catch((e: unknown) => services.log.warn(`First cluster poll failed: ${String(e)}`));
+  // The first poll right after activation, not during it (it loads the Docker and PostgreSQL
+  // client libraries, dist/vendor.js): activation only registers.
+  setTimeout(() => {
+    services.monitor.start();
+    void services.monitor.refresh().catch((e: unknown) => services.log.warn(`First cluster poll failed: ${String(e)}`));
+  }, 0);
 }
