@@ -56,7 +56,7 @@ const median = (xs) => {
 const own = rows.map((r) => r.own.ms);
 const base = rows.filter((r) => r.baseline).map((r) => r.baseline.ms);
 if (rows.some((r) => r.own.wasActive)) console.log('note: the extension was already active in some hosts (then the time is ~0)');
-const kb = (fs.statSync(bundle).size / 1024).toFixed(0);
+const kb = (['extension.js', 'main.js'].map((f) => path.join(ROOT, 'dist', f)).filter((f) => fs.existsSync(f)).reduce((n, f) => n + fs.statSync(f).size, 0) / 1024).toFixed(0);
 console.log(`activation of pg-ha-workshop (bundle ${kb} KiB), ${rows.length} fresh extension hosts:`);
 console.log(`  runs (ms): ${own.map((x) => x.toFixed(0)).join(', ')}`);
 console.log(`  median: ${median(own).toFixed(0)} ms`);

@@ -72,6 +72,14 @@ const env = {
 };
 say(`code-server ${path.dirname(launcher)}; extension ${vsix ?? ROOT}; files: ${opt.file.length ? opt.file.join(', ') : 'all'}${opt.grep ? `; grep: ${opt.grep}` : ''}`);
 
+/** A development extension with a manifest only: lets the workbench run the suite beside the installed .vsix. */
+function emptyDevelopmentExtension(dir) {
+  const ext = path.join(dir, 'vsix-test-host');
+  fs.mkdirSync(ext, { recursive: true });
+  fs.writeFileSync(path.join(ext, 'package.json'), JSON.stringify({ name: 'vsix-test-host', publisher: 'pgha-test', version: '0.0.1', engines: { vscode: '*' } }));
+  return ext;
+}
+
 let server;
 let browser;
 let exitCode;
@@ -104,8 +112,9 @@ try {
   if (opt.verbose) page.on('console', (m) => console.log(`[page ${m.type()}] ${m.text()}`));
   page.on('crash', () => finish('crash'));
   // Only the navigation is awaited: the suite's end is the signal (the machine may be slow to load the page).
-  // With --vsix the extension comes from the extensions dir: no development path.
-  await page.goto(server.url({ extensionDevelopmentPath: vsix ? undefined : ROOT, extensionTestsPath: suiteIndex }), { waitUntil: 'commit', timeout: 0 });
+  // With --vsix the extension under test comes from the extensions dir. The workbench runs a test
+  // suite only for a development extension, so an empty one (no code) is the development path.
+  await page.goto(server.url({ extensionDevelopmentPath: vsix ? emptyDevelopmentExtension(workDir) : ROOT, extensionTestsPath: suiteIndex }), { waitUntil: 'commit', timeout: 0 });
   const timer = setTimeout(() => finish('timeout'), Number(opt.timeout) * 1000);
   const code = await done;
   clearTimeout(timer);
