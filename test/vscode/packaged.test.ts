@@ -65,11 +65,17 @@ suite('Packaged extension (.vsix)', function () {
     const doc = editor.notebook;
     const index = doc.getCells().findIndex((c) => c.kind === vscode.NotebookCellKind.Code);
     assert.ok(index >= 0, 'the notebook has a SQL cell');
-    await vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: index, end: index + 1 }], document: doc.uri });
-    const summary = await waitFor(() => {
-      const x = doc.cellAt(index).executionSummary;
-      return x?.success !== undefined ? x : undefined;
-    }, 120_000, 'the cell to finish');
+    // Up to three runs: on a loaded machine one connection attempt can time out (the cell then says so).
+    let summary: vscode.NotebookCellExecutionSummary | undefined;
+    for (let attempt = 1; attempt <= 3 && !summary?.success; attempt++) {
+      const before = doc.cellAt(index).executionSummary?.executionOrder;
+      await vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: index, end: index + 1 }], document: doc.uri });
+      summary = await waitFor(() => {
+        const x = doc.cellAt(index).executionSummary;
+        return x?.success !== undefined && x.executionOrder !== before ? x : undefined;
+      }, 120_000, 'the cell to finish');
+    }
+    assert.ok(summary);
     assert.strictEqual(summary.success, true, JSON.stringify(doc.cellAt(index).outputs.map((o) => o.items.map((i) => Buffer.from(i.data).toString('utf8').slice(0, 300)))));
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
