@@ -2,7 +2,7 @@
 // programs (docker, dockerd, apt-get, id, docker-compose, systemctl ...) plus the few shell tools
 // the script uses. The stubs keep their state in files, so "apt-get install docker.io" really puts
 // a docker and a dockerd on the fake PATH, and "dockerd" really makes "docker info" answer.
-// The real engine is exercised by the integration tests.
+// The real engine is exercised by the integration tests. Waits are generous: the machine may be loaded.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -84,8 +84,8 @@ function run(m: Machine): { code: number; out: string; err: string; apt: string;
   if (m.infoError) fs.writeFileSync(path.join(state, 'info-error'), m.infoError);
   const r = spawnSync(which('bash'), [SCRIPT, '--engine-only'], {
     encoding: 'utf8',
-    timeout: 30_000,
-    env: { PATH: bin, HOME: root, S: state, B: bin, STUBS: stubs, PGHA_DOCKERD_LOG: path.join(root, 'dockerd.log'), PGHA_DOCKERD_WAIT: '2', ...m.env },
+    timeout: 120_000,
+    env: { PATH: bin, HOME: root, S: state, B: bin, STUBS: stubs, PGHA_DOCKERD_LOG: path.join(root, 'dockerd.log'), PGHA_DOCKERD_WAIT: '60', ...m.env },
   });
   const read = (f: string) => (fs.existsSync(path.join(state, f)) ? fs.readFileSync(path.join(state, f), 'utf8') : '');
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr, apt: read('apt'), calls: read('calls') };
@@ -145,7 +145,7 @@ describe('ensure-docker.sh: the engine is installed but stopped', () => {
     assert.match(r.out, /starting dockerd \(log: .*dockerd\.log\)/);
   });
   test('root, dockerd never answers: fails after the wait and names the log', () => {
-    const r = run({ programs: ['docker', 'dockerd', 'docker-compose', 'id', 'setsid'], dockerdBroken: true });
+    const r = run({ programs: ['docker', 'dockerd', 'docker-compose', 'id', 'setsid'], dockerdBroken: true, env: { PGHA_DOCKERD_WAIT: '2' } });
     assert.equal(r.code, 1);
     assert.match(r.err, /dockerd did not answer within 2 s; see .*dockerd\.log/);
   });
