@@ -21,7 +21,7 @@
 // - timeline divergence: a reachable node is on a lower timeline than the newest primary and is
 //   itself writable or not streaming (a streaming standby switches timeline by itself).
 import type { DockerProblem } from '../docker/engine';
-import { formatBytes, formatDuration } from './format';
+import { formatBytes, formatDuration, nonNegative } from './format';
 import type { NodeProbe, NodeProbeOk, PgBouncerProbe, ReplicationRow, SlotInfo, WalReceiverInfo } from './probe';
 import type { ClusterTopology, NodeKey, PgNodeSpec } from './topology';
 
@@ -250,19 +250,21 @@ export function deriveStatus(
     if (!d?.probe?.inRecovery) return undefined;
     const link = links.get(key);
     const row = link?.row;
-    let bytes: number | null = row?.replayBytes ?? null;
+    // Probes are read at slightly different moments: a replica can look a few bytes "ahead" of
+    // its upstream. Lag is never negative (see nonNegative).
+    let bytes: number | null = nonNegative(row?.replayBytes ?? null);
     if (bytes !== null && d.role === 'cascadingReplica' && link?.upstream && depth < 4) {
       const upLag = lagOf(link.upstream, depth + 1);
       bytes = upLag?.bytes === null || upLag?.bytes === undefined ? bytes : bytes + upLag.bytes;
     }
-    const replayMs = row ? (row.replayLagMs ?? (row.replayBytes === 0 ? 0 : null)) : null;
+    const replayMs = row ? nonNegative(row.replayLagMs ?? (bytes === 0 ? 0 : null)) : null;
     return {
       bytes,
       replayMs,
-      writeMs: row?.writeLagMs ?? null,
-      flushMs: row?.flushLagMs ?? null,
-      receiveReplayBytes: d.probe.receiveReplayBytes,
-      lastReplayAgeMs: d.probe.replayAgeMs,
+      writeMs: nonNegative(row?.writeLagMs ?? null),
+      flushMs: nonNegative(row?.flushLagMs ?? null),
+      receiveReplayBytes: nonNegative(d.probe.receiveReplayBytes),
+      lastReplayAgeMs: nonNegative(d.probe.replayAgeMs),
     };
   };
 

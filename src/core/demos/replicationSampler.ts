@@ -10,13 +10,13 @@ export interface ReplicationSample {
   readonly syncState: string;
   /** replay_lag in ms (NULL once the standby is idle and caught up: reported as 0). */
   readonly replayLagMs: number;
-  /** pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn). */
+  /** pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), never below 0. */
   readonly behindBytes: number;
 }
 
 export const SAMPLE_SQL = `SELECT application_name, state, sync_state,
-  COALESCE(EXTRACT(EPOCH FROM replay_lag) * 1000, 0)::float8 AS replay_ms,
-  COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::float8 AS behind
+  GREATEST(COALESCE(EXTRACT(EPOCH FROM replay_lag) * 1000, 0), 0)::float8 AS replay_ms,
+  GREATEST(COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0), 0)::float8 AS behind
 FROM pg_stat_replication ORDER BY application_name`;
 
 export async function sampleReplication(primary: Client): Promise<ReplicationSample[]> {
