@@ -279,7 +279,8 @@ export function deriveStatus(
       kind: 'splitBrain',
       severity: 'error',
       nodes: writable,
-      message: `Split brain: ${writable.map(name).join(writable.length === 2 ? ' and ' : ', ')} ${writable.length === 2 ? 'both' : 'all'} accept writes. Stop (fence) the one that must not take writes, then rejoin it as a replica.`,
+      // The alert's title ("Split brain") is put in front by whoever shows it: not repeated here.
+      message: `${writable.map(name).join(writable.length === 2 ? ' and ' : ', ')} ${writable.length === 2 ? 'both' : 'all'} accept writes. Stop (fence) the one that must not take writes, then rejoin it as a replica.`,
     });
   }
 
