@@ -32,6 +32,7 @@ import { startNode } from '../core/nodeActions';
 import type { Services } from '../services';
 import { DemoCommands, OPEN_WALKTHROUGH_COMMAND, passedKey, SHOW_RESULTS_COMMAND, WALKTHROUGH_ID } from './demoIds';
 import { DemoResults, RESULTS_SCHEME, RESULTS_URI } from './results';
+import { showFirstScreen } from './firstRun';
 import { checkLabel, demoTitle, prerequisiteFix, summarize } from './summaries';
 
 const t = vscode.l10n.t;
@@ -236,6 +237,7 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
     ),
   );
   services.demoResults = results;
+  showFirstScreen(context, (m) => services.log.debug(m));
 }
 
 /** Demo 3 shows the lag live: the monitoring notebook at its Demo 3 cells, and the lag view. */
