@@ -31,7 +31,8 @@ import { checkPrerequisites } from '../core/prerequisites';
 import { startNode } from '../core/nodeActions';
 import type { Services } from '../services';
 import { DemoCommands, OPEN_WALKTHROUGH_COMMAND, passedKey, SHOW_RESULTS_COMMAND, WALKTHROUGH_ID } from './demoIds';
-import { DemoResults, RESULTS_SCHEME, RESULTS_URI } from './results';
+import { DemoResults } from './results';
+import { DemoResultsPanel } from './resultsPanel';
 import { showFirstScreen } from './firstRun';
 import { checkLabel, demoTitle, prerequisiteFix, summarize } from './summaries';
 
@@ -82,7 +83,8 @@ function missingText(m: Missing): string {
 
 export function registerWalkthrough(context: vscode.ExtensionContext, services: Services): void {
   const results = new DemoResults();
-  context.subscriptions.push(results, vscode.workspace.registerTextDocumentContentProvider(RESULTS_SCHEME, results));
+  const panel = new DemoResultsPanel(results);
+  context.subscriptions.push(results, panel);
   const ctx = (): DemoContext => ({ topology: services.topology(), containers: services.containers(), log: (m) => services.log.info(m) });
   const running = new Set<DemoId>();
   const setPassed = async (id: DemoId, passed: boolean) => {
@@ -104,6 +106,8 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
     for (const c of r.checks) services.log.info(`  ${c.ok ? '✓' : '✗'} ${checkLabel(c)}: ${c.detail}`);
     if (r.clusterAfter) services.log.info(`  ${t('Cluster now')}: ${r.clusterAfter}`);
     await setPassed(r.demo, r.passed);
+    // The measured result where the learner looks: beside the walkthrough, scrolled to this demo.
+    panel.show({ demo: r.demo, beside: true });
     if (!quiet) {
       const show = t('Show Results');
       const msg = `${title}: ${summary}`;
@@ -229,7 +233,7 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
 
   context.subscriptions.push(
     vscode.commands.registerCommand(SHOW_RESULTS_COMMAND, async () => {
-      await vscode.commands.executeCommand('markdown.showPreview', RESULTS_URI);
+      panel.show();
       return results.all().map((r) => ({ demo: r.demo, passed: r.passed, summary: summarize(r) }));
     }),
     vscode.commands.registerCommand(OPEN_WALKTHROUGH_COMMAND, () =>
@@ -237,6 +241,7 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
     ),
   );
   services.demoResults = results;
+  services.demoResultsPanel = panel;
   showFirstScreen(context, (m) => services.log.debug(m));
 }
 
