@@ -51,15 +51,21 @@ suite('Walkthrough: the workshop demos, step by step', function () {
     assert.ok(api.demoResults, 'the walkthrough feature is registered');
   });
 
-  test('contributes 11 steps in the workshop order, each completed by its demo result (onContext), with an SVG diagram', async () => {
-    const wts = ext.packageJSON.contributes.walkthroughs as { id: string; steps: { id: string; completionEvents: string[]; description: string; media: { svg?: string } }[] }[];
+  test('contributes 11 steps in the workshop order, each completed by its demo result (onContext), with its page in walkthroughs/ (English and Indonesian) and diagram', async () => {
+    const wts = ext.packageJSON.contributes.walkthroughs as { id: string; steps: { id: string; completionEvents: string[]; description: string; media: { markdown?: string } }[] }[];
     const wt = wts.find((w) => w.id === 'pgHaWorkshop.gettingStarted');
     assert.ok(wt);
     assert.deepStrictEqual(wt.steps.map((s) => s.id), STEPS);
     const all = new Set(await vscode.commands.getCommands(true));
     for (const s of wt.steps) {
       assert.deepStrictEqual(s.completionEvents, [`onContext:pgHaWorkshop.${s.id}.passed`]);
-      assert.ok(s.media.svg && fs.existsSync(path.join(ext.extensionPath, s.media.svg)), `${s.id}: SVG ${s.media.svg}`);
+      const page = s.media.markdown ?? '';
+      assert.match(page, /^walkthroughs\/.+\.md$/, `${s.id}: a Markdown page in walkthroughs/`);
+      for (const file of [page, page.replace(/\.md$/, '.nls.id.md')]) {
+        const md = fs.readFileSync(path.join(ext.extensionPath, file), 'utf8');
+        const img = /<img src="([^"]+)"/.exec(md)?.[1];
+        assert.ok(img && fs.existsSync(path.join(ext.extensionPath, path.dirname(file), img)), `${file}: its diagram ${img} exists`);
+      }
       assert.ok(all.has(COMMANDS[s.id]), `${COMMANDS[s.id]} is registered`);
     }
   });
