@@ -27,6 +27,7 @@ import {
   type DemoResult,
   type Missing,
 } from '../core/demos';
+import { pointsFromSamples } from '../core/labs/lagSeries';
 import { checkPrerequisites } from '../core/prerequisites';
 import { startNode } from '../core/nodeActions';
 import type { Services } from '../services';
@@ -85,7 +86,17 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
   const results = new DemoResults();
   const panel = new DemoResultsPanel(results);
   context.subscriptions.push(results, panel);
-  const ctx = (): DemoContext => ({ topology: services.topology(), containers: services.containers(), log: (m) => services.log.info(m) });
+  const ctx = (): DemoContext => {
+    const topology = services.topology();
+    const keyOf = (service: string) => topology.nodes.find((n) => n.service === service)?.key;
+    return {
+      topology,
+      containers: services.containers(),
+      log: (m) => services.log.info(m),
+      // The lag chart draws the demos' own samples (ten a second) beside the monitor's.
+      onReplicationSamples: (round) => services.lagDashboard?.record(pointsFromSamples(round, keyOf)),
+    };
+  };
   const running = new Set<DemoId>();
   const setPassed = async (id: DemoId, passed: boolean) => {
     results.contextKeys.set(passedKey(id), passed);

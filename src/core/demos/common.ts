@@ -24,6 +24,8 @@ export interface DemoContext {
   readonly containers: Containers;
   /** Each step as it happens (the output channel; a test's diagnostic). English, technical. */
   readonly log?: (message: string) => void;
+  /** Each round of pg_stat_replication samples a demo takes (the lag chart draws them). */
+  readonly onReplicationSamples?: (samples: readonly import('./replicationSampler').ReplicationSample[]) => void;
 }
 
 /** One promise of the workshop, checked: `id` is stable (the UI localizes it), `detail` holds the measured value. */

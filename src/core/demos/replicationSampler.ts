@@ -26,14 +26,16 @@ export async function sampleReplication(primary: Client): Promise<ReplicationSam
 }
 
 /** Samples every `everyMs` until `stop()` resolves or is called; bounded by `maxSamples`. */
-export function startSampler(primary: Client, everyMs: number, maxSamples = 2000): { samples: ReplicationSample[]; stop: () => Promise<void> } {
+export function startSampler(primary: Client, everyMs: number, maxSamples = 2000, onRound?: (round: readonly ReplicationSample[]) => void): { samples: ReplicationSample[]; stop: () => Promise<void> } {
   const samples: ReplicationSample[] = [];
   let running = true;
   const loop = (async () => {
     for (let i = 0; running && i < maxSamples; i++) {
       const t0 = Date.now();
       try {
-        samples.push(...(await sampleReplication(primary)));
+        const round = await sampleReplication(primary);
+        samples.push(...round);
+        onRound?.(round);
       } catch {
         // A missed sample is not a failure of the demo: the next one counts.
       }
@@ -50,8 +52,8 @@ export function startSampler(primary: Client, everyMs: number, maxSamples = 2000
 }
 
 /** Runs a write load to its end while sampling replication every `everyMs`; both stop together. */
-export async function loadWhileSampling(primary: Client, everyMs: number, load: LoadGenerator): Promise<{ load: LoadResult; samples: ReplicationSample[] }> {
-  const sampler = startSampler(primary, everyMs);
+export async function loadWhileSampling(primary: Client, everyMs: number, load: LoadGenerator, onRound?: (round: readonly ReplicationSample[]) => void): Promise<{ load: LoadResult; samples: ReplicationSample[] }> {
+  const sampler = startSampler(primary, everyMs, 2000, onRound);
   try {
     return { load: await load.run(), samples: sampler.samples };
   } finally {
