@@ -132,7 +132,7 @@ function latest(): void {
     el.textContent = '';
     return;
   }
-  el.textContent = shown().filter((s) => last.v[s.key]).map((s) => `${labels[s.key] ?? s.label}: ${fmtBytes(last.v[s.key]?.bytes)} · ${fmtSeconds(last.v[s.key]?.seconds)}`).join('   ');
+  el.textContent = shown().filter((s) => last.v[s.key]).map((s) => `${labels[s.key] ?? s.label}: ${fmtBytes(last.v[s.key]?.bytes)} · ${fmtSeconds(last.v[s.key]?.seconds)}`).join(' — ');
 }
 
 function renderAlerts(m: Extract<ToWebview, { type: 'alerts' }>): void {
