@@ -128,6 +128,11 @@ try {
       await sleep(800);
       await page.locator('.getting-started-step.expanded .monaco-button', { hasText: button }).first().click({ timeout: 20_000 });
       say(`clicked "${button}"`);
+      if (id === 'demo5' || id === 'demo3') {
+        // The tree under load: the side bar while the demo's write load runs.
+        await sleep(id === 'demo5' ? 5000 : 8000);
+        await shot(`${id}-under-load`);
+      }
       const toast = page.locator('.notifications-toasts .notification-toast', { hasText: RESULT_TITLE[id] });
       const seen = await toast.first().waitFor({ state: 'visible', timeout: 300_000 }).then(() => true, () => false);
       if (id !== 'start') expect(seen, `${id}: its result notification is visible on screen (toasts on)`);
