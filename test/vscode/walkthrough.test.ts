@@ -85,12 +85,17 @@ suite('Walkthrough: the workshop demos, step by step', function () {
     assert.deepStrictEqual(o.result!.checks.map((c) => c.id), ['replicasConnected', 'replicasInRecovery', 'rowReplicated', 'replicaReadOnly']);
   });
 
-  test('Demo 1: measured visibility on each replica, write to replica refused', async () => {
+  test('Demo 1: measured visibility on each replica, write to replica refused; the result is shown in Demo Results at once', async () => {
     passedWith(await run('demo1'), /replica1 saw the row after [\d.]+ ms; replica2 saw the row after [\d.]+ ms; write to replica1 refused: read-only/);
-  });
-
-  test('Demo 2: 40 reads in 20 rounds answered by the replicas', async () => {
+    // Where the learner looks: the Demo Results panel opens beside the walkthrough, scrolled to this demo.
+    const panel = api.demoResultsPanel!;
+    assert.ok(panel.isOpen, 'Demo Results is open');
+    assert.match(panel.html ?? '', /<section id="demo1" class="passed latest">/);
+    assert.match(panel.html ?? '', /replica1 saw the row after [\d.]+ ms/);
+    const renders = panel.renders;
     passedWith(await run('demo2'), /^40 reads in 20 rounds/);
+    assert.ok(panel.renders > renders, 'the panel updates live as the next demo finishes');
+    assert.match(panel.html ?? '', /<section id="demo2" class="passed latest">/);
   });
 
   test('Demo 3: lag sampled, notebook opened', async () => {
