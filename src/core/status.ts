@@ -307,7 +307,7 @@ export function deriveStatus(
       kind: 'timelineDivergence',
       severity: 'error',
       nodes: diverged,
-      message: `Timeline divergence: ${diverged.map((k) => `${name(k)} is on timeline ${byKey.get(k)!.probe!.timeline}`).join(', ')} while the newest primary is on timeline ${newest}. Rejoin with pg_rewind (or re-clone) before it streams again.`,
+      message: `${diverged.map((k) => `${name(k)} is on timeline ${byKey.get(k)!.probe!.timeline}`).join(', ')} while the newest primary is on timeline ${newest}. Rejoin with pg_rewind (or re-clone) before it streams again.`,
     });
   }
 
