@@ -83,6 +83,12 @@ const stop = () => {
   }
 };
 let browser;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    stop();
+    void (browser?.close() ?? Promise.resolve()).finally(() => process.exit(1));
+  });
+}
 try {
   for (let i = 0; i < 300; i++) {
     if (await fetch(`${workshopUrl(port)}healthz`).then((r) => r.ok).catch(() => false)) break;
@@ -133,12 +139,17 @@ try {
         await sleep(id === 'demo5' ? 5000 : 8000);
         await shot(`${id}-under-load`);
       }
-      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: RESULT_TITLE[id] });
+      // The result's toast (its "Show Results" button), not the progress toast of the running demo.
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: RESULT_TITLE[id] }).filter({ has: page.locator('.monaco-button', { hasText: 'Show Results' }) });
       const seen = await toast.first().waitFor({ state: 'visible', timeout: 300_000 }).then(() => true, () => false);
       if (id !== 'start') expect(seen, `${id}: its result notification is visible on screen (toasts on)`);
       // The Demo Results panel beside the walkthrough shows this step's measured result.
-      const panel = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame').locator(`section#${id}`);
-      const shown = await panel.first().waitFor({ state: 'visible', timeout: 60_000 }).then(() => true, () => false);
+      // Webviews are nested frames: look for the section in every frame of the page.
+      let shown = false;
+      for (let i = 0; i < 60 && !shown; i++) {
+        for (const f of page.frames()) if (await f.locator(`section#${id}`).count().catch(() => 0)) shown = true;
+        if (!shown) await sleep(1000);
+      }
       expect(shown, `${id}: its measured result is shown in Demo Results beside the walkthrough`);
       await sleep(1500);
       await shot(`walkthrough-${id}`);
