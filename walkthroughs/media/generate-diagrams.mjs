@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-// Regenerates the walkthrough diagrams: node media/walkthrough/generate-diagrams.mjs
+// Regenerates the walkthrough diagrams: node walkthroughs/media/generate-diagrams.mjs
 const OUT = new URL('./', import.meta.url).pathname;
 // Theme-aware where VS Code inlines the SVG (--vscode-* variables). The walkthrough's Markdown
 // pages (walkthroughs/) show them as images, where no variable reaches: there the fallbacks apply,
