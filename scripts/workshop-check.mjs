@@ -120,10 +120,11 @@ try {
 
   if (opt.untrusted) {
     expect(restricted > 0, 'an untrusted folder shows Restricted Mode');
-    const why = sidebar.locator('.welcome-view-content', { hasText: 'Restricted Mode' });
+    // With no cluster the view's welcome text says it (a button); with a cluster, its first row (a link).
+    const why = sidebar.locator('.welcome-view-content, .monaco-list-row', { hasText: 'Restricted Mode' });
     const said = await why.first().waitFor({ state: 'visible', timeout: 60_000 }).then(() => true, () => false);
     expect(said, 'the cluster view says why commands are off');
-    expect(await sidebar.locator('.welcome-view-content .monaco-button', { hasText: 'Trust This Folder' }).count() > 0, 'and offers to trust the folder');
+    expect(await sidebar.locator('.welcome-view-content .monaco-button, .monaco-list-row', { hasText: /Trust This Folder/i }).count() > 0, 'and offers to trust the folder');
     await shot('untrusted-view');
   } else {
     expect(restricted === 0, 'the folder opened trusted (no Restricted Mode)');
@@ -178,10 +179,20 @@ try {
     await sleep(3000);
     // The first SQL cell: focus its editor and press the documented shortcut.
     const cellEditor = page.locator('.notebook-editor .code-cell-row .monaco-editor').first();
-    await cellEditor.click();
-    await page.keyboard.press('Control+Enter');
-    const output = await page.waitForSelector('.notebook-editor .output', { timeout: 60_000 }).then(() => true, () => false);
-    expect(output, 'Ctrl+Enter runs the cell (an output appears)');
+    // The shortcut the notebook's first cell documents; the others tell which one this workbench binds.
+    let worked = '';
+    for (const keys of ['Control+Enter', 'Shift+Enter', 'Control+Alt+Enter']) {
+      await cellEditor.click();
+      await page.keyboard.press('End');
+      await page.keyboard.press(keys);
+      if (await page.waitForSelector('.notebook-editor .output', { timeout: 30_000 }).then(() => true, () => false)) {
+        worked = keys;
+        break;
+      }
+      await page.keyboard.press('Control+z').catch(() => undefined);
+    }
+    say(`a cell ran with: ${worked || 'none of the shortcuts'}`);
+    expect(worked === 'Control+Enter', 'Ctrl+Enter runs the cell (an output appears)');
     const label = (await page.locator('.notebook-editor .cell-language-picker, .notebook-editor [aria-label*="Select Cell Language"]').first().textContent().catch(() => '')) ?? '';
     expect(/PostgreSQL|^\s*SQL\s*$/.test(label) && !/MS SQL/.test(label), `the cell language reads "${label.trim()}" (PostgreSQL, not MS SQL)`);
     await sleep(2000);

@@ -236,7 +236,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
       if (!s.docker.ok) return [];
       // Nothing exists yet: the view's welcome content (keyed on pgHaWorkshop.clusterState) says what to do.
       if (s.nodes.every((n) => n.containerState.status === 'missing') && s.pgbouncer.containerState.status === 'missing') return [];
-      return [...s.alerts.map((alert): ClusterTreeElement => ({ kind: 'alert', alert })), ...s.nodes.map((n): ClusterTreeElement => ({ kind: 'node', key: n.key })), { kind: 'pgbouncer' }];
+      // Restricted Mode: the first row says why the commands are off and offers to trust the folder.
+      const restricted: ClusterTreeElement[] = vscode.workspace.isTrusted
+        ? []
+        : [{ kind: 'message', id: 'untrusted', text: t('Restricted Mode: commands are off. Trust this folder…'), icon: 'shield', command: { title: t('Trust This Folder…'), command: 'workbench.trust.manage' } }];
+      return [...restricted, ...s.alerts.map((alert): ClusterTreeElement => ({ kind: 'alert', alert })), ...s.nodes.map((n): ClusterTreeElement => ({ kind: 'node', key: n.key })), { kind: 'pgbouncer' }];
     }
     if (!s) return [];
     switch (element.kind) {
@@ -297,7 +301,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
       case 'message': {
         const item = new vscode.TreeItem(e.text, vscode.TreeItemCollapsibleState.None);
         item.id = `message:${e.id}`;
-        item.tooltip = e.text;
+        item.tooltip = e.id === 'untrusted' ? t("This folder is not trusted, so the workshop's commands that start, stop or change containers and run SQL are turned off; the view still shows the cluster. Trust it if you know its files: the workshop runs its Docker Compose file and scripts.") : e.text;
         item.iconPath = new vscode.ThemeIcon(e.icon);
         item.command = e.command;
         return item;
