@@ -263,12 +263,16 @@ export interface ServiceState {
   readonly health?: string;
 }
 
-/** The cluster's containers as the engine sees them (by Compose's project label). */
+/** Label of a one-shot set-up service (the backup volume's owner fix): it exits 0 and is not part of the running cluster. */
+export const SETUP_SERVICE_LABEL = 'org.pgha.setup';
+
+/** The cluster's containers as the engine sees them (by Compose's project label), without one-shot set-up services. */
 export async function composePs(t: ClusterTopology, docker: Docker = createDockerClient()): Promise<ServiceState[]> {
   const action = 'list the cluster';
   await ensureEngine(docker, action);
   const list = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${t.projectName}`] } });
   return list
+    .filter((c) => c.Labels[SETUP_SERVICE_LABEL] !== 'true')
     .map((c) => {
       const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1]?.replace('health: ', '');
       return {
