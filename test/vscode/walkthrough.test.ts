@@ -19,7 +19,7 @@ interface Outcome {
   result?: { passed: boolean; checks: { id: string; ok: boolean; detail: string }[]; measures: Record<string, unknown> };
 }
 
-const STEPS = ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'cleanup'];
+const STEPS = ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'demo9', 'cleanup'];
 // The expected order is the workshop's (literal above); the command of each step is the extension's own.
 const COMMANDS: Readonly<Record<string, string>> = DemoCommands;
 
