@@ -25,13 +25,14 @@ import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { classifyPgError, withNodeClient } from './connection';
 import { surveyCluster } from './failover';
+import { RESTORED_NODE_LABEL } from '../docker/compose';
 import type { Containers } from '../docker/engine';
 import type { ClusterTopology, PgNodeSpec } from './topology';
 
 export const BACKUP_ROOT = '/backup';
 const DATA_DIR = '/var/lib/postgresql/data';
-/** Label on restored nodes: the compose project they were restored from. */
-export const RESTORE_LABEL = 'org.pgha.restore';
+/** Label on restored nodes: the compose project they were restored from (composeDown removes them with the cluster). */
+export const RESTORE_LABEL = RESTORED_NODE_LABEL;
 export const RESTORE_BACKUP_LABEL = 'org.pgha.backup';
 export const RESTORE_TARGET_LABEL = 'org.pgha.target';
 
@@ -308,35 +309,38 @@ async function systemIdentifier(ctx: BackupContext, container: string): Promise<
 }
 
 async function readArchiver(ctx: BackupContext): Promise<Partial<ArchiveState> & { node?: string }> {
-  const s = await surveyCluster(ctx).catch(() => undefined);
-  const key = s?.primary;
-  if (!key) return { problem: 'no writable node: pg_stat_archiver is read on the primary' };
-  const spec = ctx.topology.nodes.find((n) => n.key === key)!;
-  try {
-    return await withNodeClient(
-      ctx.topology,
-      spec.hostPort,
-      async (c) => {
-        const r = await c.query<{ mode: string; archived_count: string; last_archived_wal: string | null; last_archived_time: Date | null; failed_count: string; last_failed_wal: string | null; last_failed_time: Date | null }>(
-          "SELECT current_setting('archive_mode') AS mode, archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal, last_failed_time FROM pg_stat_archiver",
-        );
-        const a = r.rows[0];
-        return {
-          node: spec.service,
-          mode: a.mode,
-          archivedCount: Number(a.archived_count),
-          lastArchivedWal: a.last_archived_wal,
-          lastArchivedAt: a.last_archived_time?.getTime() ?? null,
-          failedCount: Number(a.failed_count),
-          lastFailedWal: a.last_failed_wal,
-          lastFailedAt: a.last_failed_time?.getTime() ?? null,
-        };
-      },
-      { database: 'postgres', connectTimeoutMs: 5000, queryTimeoutMs: 10_000 },
-    );
-  } catch (e) {
-    return { problem: `${spec.container}: ${classifyPgError(e).message}` };
+  // pg_stat_archiver counts on the node that archives: the writable one. One query per node, in
+  // order, until one is not in recovery (cheaper than a full survey: the view polls this).
+  let lastProblem = 'no writable node: pg_stat_archiver is read on the primary';
+  for (const spec of ctx.topology.nodes) {
+    try {
+      const a = await withNodeClient(
+        ctx.topology,
+        spec.hostPort,
+        async (c) =>
+          (
+            await c.query<{ rec: boolean; mode: string; archived_count: string; last_archived_wal: string | null; last_archived_time: Date | null; failed_count: string; last_failed_wal: string | null; last_failed_time: Date | null }>(
+              "SELECT pg_is_in_recovery() AS rec, current_setting('archive_mode') AS mode, archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal, last_failed_time FROM pg_stat_archiver",
+            )
+          ).rows[0],
+        { database: 'postgres', connectTimeoutMs: 5000, queryTimeoutMs: 10_000 },
+      );
+      if (a.rec) continue;
+      return {
+        node: spec.service,
+        mode: a.mode,
+        archivedCount: Number(a.archived_count),
+        lastArchivedWal: a.last_archived_wal,
+        lastArchivedAt: a.last_archived_time?.getTime() ?? null,
+        failedCount: Number(a.failed_count),
+        lastFailedWal: a.last_failed_wal,
+        lastFailedAt: a.last_failed_time?.getTime() ?? null,
+      };
+    } catch (e) {
+      lastProblem = `${spec.container}: ${classifyPgError(e).message}`;
+    }
   }
+  return { problem: lastProblem };
 }
 
 /** Backups, dumps, the archive's state and the volume's free space, in one look. */
