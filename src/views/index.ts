@@ -54,6 +54,7 @@ export function registerClusterView(context: vscode.ExtensionContext, services: 
   context.subscriptions.push(services.monitor.onDidChange(render));
   // Trusting the folder removes the Restricted Mode row at once.
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => tree.current && tree.update(tree.current)));
+  if (services.backups) context.subscriptions.push(services.backups.onDidChange((b) => tree.updateBackups(b)));
   services.monitor.start();
   void services.monitor.refresh().catch((e: unknown) => services.log.warn(`First cluster poll failed: ${String(e)}`));
 }
