@@ -48,6 +48,28 @@ export function nodeFromArg(arg: unknown): string | undefined {
   return undefined;
 }
 
+// Confirmations protect against split brain and data loss, so command arguments cannot skip them:
+// any extension can run our commands with any arguments. `{ confirm: false }` is honoured only
+// from this extension's own code (args made by `confirmedByUser`, marked with a symbol nobody
+// else holds) and in the extension-host tests (ExtensionMode.Test).
+const CONFIRMED = Symbol('pgHaWorkshop.confirmedByUser');
+let scriptedConfirmations = false;
+
+export function allowScriptedConfirmations(mode: vscode.ExtensionMode): void {
+  scriptedConfirmations = mode === vscode.ExtensionMode.Test;
+}
+
+/** Arguments for one of our commands after the user already confirmed in our own UI. */
+export function confirmedByUser<T extends object>(args: T): T & { confirm: false } {
+  return Object.assign({ ...args, confirm: false as const }, { [CONFIRMED]: true });
+}
+
+/** True when `args` may skip the confirmation: `confirm: false` from our own code or a test. */
+export function skipsConfirmation(args: unknown): boolean {
+  if (!args || typeof args !== 'object' || (args as { confirm?: unknown }).confirm !== false) return false;
+  return CONFIRMED in args || scriptedConfirmations;
+}
+
 export function optionsFromArgs(args: unknown[]): Record<string, unknown> {
   for (const a of args) if (a && typeof a === 'object' && !Array.isArray(a) && !('kind' in a)) return a as Record<string, unknown>;
   return {};

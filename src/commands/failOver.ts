@@ -7,7 +7,7 @@ import { failover, FailoverError, surveyCluster, type CandidateInfo, type Failov
 import { renderFailoverReport } from '../core/failoverReport';
 import { formatBytes, formatLag } from '../core/format';
 import type { Services } from '../services';
-import { actionContext, cancelled, nodeFromArg, runCommand, type CommandOutcome } from './common';
+import { actionContext, cancelled, nodeFromArg, runCommand, skipsConfirmation, type CommandOutcome } from './common';
 import type { LoadSession } from './loadSession';
 import { showReport } from './reportDocument';
 
@@ -27,7 +27,7 @@ export interface FailOverArgs {
 export type FailOverValue = FailoverResult & { readonly report: string };
 
 export async function failOver(services: Services, session: LoadSession, arg?: unknown, args: FailOverArgs = {}): Promise<CommandOutcome<FailOverValue>> {
-  const interactive = args.confirm !== false;
+  const interactive = !skipsConfirmation(args);
   let candidate = args.candidate ?? nodeFromArg(arg);
   let fencing = args.fencing;
   if (interactive && (!candidate || !fencing)) {
@@ -73,7 +73,7 @@ export async function failOver(services: Services, session: LoadSession, arg?: u
           loadRunning: () => gen !== undefined && gen.progress.state === 'running',
           onStep: (st) => progress.report({ message: `${st.name}: ${st.message}` }),
           confirmLag: async (c: CandidateInfo) => {
-            if (args.acceptLag) return true;
+            if (args.acceptLag && !interactive) return true;
             if (!interactive) return false;
             const go = t('Promote Anyway');
             const pick = await vscode.window.showWarningMessage(

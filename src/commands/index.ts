@@ -2,7 +2,7 @@
 // CommandOutcome so the walkthrough and the tests can tell success from refusal; none rejects.
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import { ClusterCommands, optionsFromArgs } from './common';
+import { allowScriptedConfirmations, ClusterCommands, optionsFromArgs } from './common';
 import { copyConnectionString } from './copyConnectionString';
 import { killNode } from './killNode';
 import { openPsql } from './openPsql';
@@ -19,6 +19,7 @@ import { stopNode } from './stopNode';
 export { ClusterCommands } from './common';
 
 export function registerClusterCommands(context: vscode.ExtensionContext, services: Services): void {
+  allowScriptedConfirmations(context.extensionMode);
   const logs = new NodeLogProvider(services);
   const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
   context.subscriptions.push(logs, vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, logs));

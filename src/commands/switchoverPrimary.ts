@@ -5,7 +5,7 @@ import { FailoverError } from '../core/failover';
 import { renderFailoverReport } from '../core/failoverReport';
 import { switchover, type SwitchoverResult } from '../core/switchover';
 import type { Services } from '../services';
-import { actionContext, cancelled, nodeFromArg, pickNode, runCommand, type CommandOutcome } from './common';
+import { actionContext, cancelled, nodeFromArg, pickNode, runCommand, skipsConfirmation, type CommandOutcome } from './common';
 import type { LoadSession } from './loadSession';
 import { showReport } from './reportDocument';
 
@@ -14,7 +14,7 @@ const t = vscode.l10n.t;
 export async function switchoverPrimary(services: Services, session: LoadSession, arg?: unknown, args: { candidate?: string; confirm?: boolean; openReport?: boolean } = {}): Promise<CommandOutcome<SwitchoverResult & { report: string }>> {
   const candidate = args.candidate ?? nodeFromArg(arg) ?? (await pickNode(services, t('Switchover: which replica becomes the primary?'), (n) => n !== 'pgbouncer' && n.role === 'replica', false));
   if (!candidate) return cancelled();
-  if (args.confirm !== false) {
+  if (!skipsConfirmation(args)) {
     const go = t('Switch Over');
     const pick = await vscode.window.showInformationMessage(
       t('Switch the primary role to {0}?', candidate),
