@@ -3,6 +3,7 @@
 // unhandled rejection.
 import * as vscode from 'vscode';
 import { NodeActionError, type NodeActionContext } from '../core/nodeActions';
+import { processHolder } from '../core/operationLock';
 import type { ClusterStatus, NodeStatus } from '../core/status';
 import type { NodeKey } from '../core/topology';
 import { ComposeError } from '../docker/compose';
@@ -33,7 +34,7 @@ export type CommandOutcome<T = unknown> = { readonly ok: true; readonly value: T
 export type NodeRef = NodeKey | 'pgbouncer';
 
 export function actionContext(services: Services): NodeActionContext {
-  return { topology: services.topology(), containers: services.containers() };
+  return { topology: services.topology(), containers: services.containers(), holder: processHolder('VS Code window') };
 }
 
 /** A node named by a tree element, a key/service/container string, or `{ node: ... }`. */
@@ -117,8 +118,16 @@ export async function runCommand<T>(services: Services, what: string, body: () =
   }
 }
 
-export function cancelled(): CommandOutcome<never> {
-  return { ok: false, message: t('Cancelled.'), cancelled: true };
+export function cancelled(where?: string): CommandOutcome<never> {
+  return { ok: false, message: where ?? t('Cancelled.'), cancelled: true };
+}
+
+/** An AbortSignal that follows a progress notification's Cancel button. */
+export function abortOn(token: vscode.CancellationToken): AbortSignal {
+  const ac = new AbortController();
+  if (token.isCancellationRequested) ac.abort();
+  token.onCancellationRequested(() => ac.abort());
+  return ac.signal;
 }
 
 /** The node a command applies to: from the argument, else asked; undefined when cancelled. */

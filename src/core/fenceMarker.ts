@@ -14,6 +14,7 @@
 //   markFenced(ctx, node, reason)   writes the mark (node stopped or running)
 //   readFence(ctx, node)            → FenceMark | undefined
 //   liftFence(ctx, node)            the next start runs PostgreSQL as it is
+//   fencedNodes(ctx)                → the fenced nodes of the cluster (Start Cluster asks about them)
 //   FENCE_FILE                      its name in PGDATA
 import type { NodeActionContext } from './nodeActions';
 import type { NodeKey } from './topology';
@@ -97,6 +98,17 @@ export async function readFence(ctx: NodeActionContext, node: string): Promise<F
     if (code === 404) return undefined;
     throw e;
   }
+}
+
+/** The nodes whose containers exist and carry a fence mark. */
+export async function fencedNodes(ctx: NodeActionContext): Promise<{ readonly key: NodeKey; readonly service: string; readonly container: string; readonly mark: FenceMark }[]> {
+  const found = await Promise.all(
+    ctx.topology.nodes.map(async (n) => {
+      const mark = await readFence(ctx, n.key).catch(() => undefined);
+      return mark ? { key: n.key, service: n.service, container: n.container, mark } : undefined;
+    }),
+  );
+  return found.filter((x): x is NonNullable<typeof x> => x !== undefined);
 }
 
 /** Words for the learner: what starting a fenced node as it is does. */

@@ -181,7 +181,9 @@ export function registerLabs(context: vscode.ExtensionContext, services: Service
       void vscode.window.showErrorMessage(t('Automatic failover settings: {0}', problems.join(' ')));
       return;
     }
-    if (!enabled) {
+    // The watcher kills containers: never in an untrusted workspace (its settings are machine-scoped
+    // and restricted too, so a workspace cannot switch it on).
+    if (!enabled || !vscode.workspace.isTrusted) {
       watcher?.dispose();
       watcher = undefined;
       services.autoFailover = undefined;
@@ -205,6 +207,7 @@ export function registerLabs(context: vscode.ExtensionContext, services: Service
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('pgHaWorkshop.autoFailover')) applyWatcher();
     }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => applyWatcher()),
     { dispose: () => watcher?.dispose() },
   );
   applyWatcher();
