@@ -38,7 +38,7 @@ import type { Containers } from '../docker/engine';
 import { classifyPgError, nodeClientConfig, withNodeClient } from './connection';
 import { formatBytes, parseLsn } from './format';
 import { measureRpo, measureRto, type Rpo, type Rto, type WriteLedger } from './ledger';
-import { presentKeys } from './load';
+import { presentSeqs } from './load';
 import { markFenced } from './fenceMarker';
 import { holderOf, killNode, promoteReplica, startNode, stopNode, NodeActionError, type NodeActionContext } from './nodeActions';
 import { withOperationLock } from './operationLock';
@@ -667,7 +667,7 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   if (o.ledger) {
     t0 = Date.now();
     const ledger = o.ledger;
-    const lastOldAck = old ? [...ledger.writes].reverse().find((w) => w.node === old.service && w.ackAt <= fencedAt) : undefined;
+    const lastOldAck = old ? ledger.lastAck((w) => w.node === old.service && w.ackAt <= fencedAt) : undefined;
     const after = lastOldAck?.ackAt ?? startedAt - 60_000;
     const deadline = Date.now() + (o.waitForLoadMs ?? 30_000);
     for (;;) {
@@ -682,7 +682,7 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
         : `No write succeeded on ${np.container} within ${Math.round((o.waitForLoadMs ?? 30_000) / 1000)} s of the promotion (does the load target a fixed node that is now down or read-only?).`;
     }
     try {
-      const present = await presentKeys(t, np.hostPort, ledger);
+      const present = await presentSeqs(t, np.hostPort, ledger);
       rpo = measureRpo(ledger, present, { onNode: old?.service, ackedBefore: promotedAt, failureAt: fencedAt });
     } catch (e) {
       measureNote = `${measureNote ? measureNote + ' ' : ''}RPO could not be measured: ${classifyPgError(e).message}`;

@@ -66,7 +66,7 @@ export class HistoryWriter {
 
   private async findWritable(): Promise<Client | undefined> {
     for (const n of this.t.nodes) {
-      const c = connect(this.t, n.hostPort, 2000, 'pgha-test-history');
+      const c = connect(this.t, n.hostPort, 15_000, 'pgha-test-history');
       try {
         await c.connect();
         const r = await c.query<{ w: boolean }>('SELECT NOT pg_is_in_recovery() AS w');
@@ -170,7 +170,7 @@ export class PrimarySampler {
     let c = this.clients.get(key);
     try {
       if (!c) {
-        c = connect(this.t, port, 1000, 'pgha-test-sampler');
+        c = connect(this.t, port, 5000, 'pgha-test-sampler');
         this.clients.set(key, c);
         await c.connect();
       }

@@ -69,3 +69,32 @@ test('the fence mark survives a tar round trip; an empty mark means no fence', (
   assert.deepEqual(parseFenceMark(firstFileOfTar(tar)!), { at: Date.UTC(2026, 0, 2, 3, 4, 5), reason: 'fenced by a failover (kill)' });
   assert.equal(parseFenceMark(firstFileOfTar(tarOneFile('pgha-fenced', ''))!), undefined);
 });
+
+test('ledger: acknowledged seqs are kept as ranges, whatever the order they arrive in', async () => {
+  const { SeqRanges } = await import('../../src/core/ledger');
+  const r = SeqRanges.of([1, 2, 3, 5, 4, 10, 8, 9, 12]);
+  assert.deepEqual(r.ranges(), [[1, 5], [8, 10], [12, 12]]);
+  assert.equal(r.count, 9);
+  assert.ok(r.has(9) && !r.has(7) && !r.has(11));
+  assert.deepEqual(r.minus(SeqRanges.fromRanges([[2, 3], [9, 20]])).ranges(), [[1, 1], [4, 5], [8, 8]]);
+  assert.deepEqual(SeqRanges.fromRanges([[5, 9], [1, 3], [4, 4], [8, 12]]).ranges(), [[1, 12]]);
+});
+
+test('ledger: a long run keeps bounded memory and the RPO is exact from ranges', async () => {
+  const { WriteLedger, measureRpo, SeqRanges, writeKey } = await import('../../src/core/ledger');
+  const l = new WriteLedger('r', { recentWrites: 1000, recentFailures: 100 });
+  for (let seq = 1; seq <= 200_000; seq++) {
+    if (seq % 50_000 === 0) l.recordFailure({ seq, sentAt: seq, at: seq, kind: 'refused', message: 'x' });
+    else l.recordAck({ seq, key: writeKey('r', seq), id: seq, rows: 1, sentAt: seq, ackAt: seq + 1, node: seq < 150_000 ? 'postgres-primary' : 'postgres-replica1' });
+  }
+  assert.equal(l.acked, 199_996);
+  assert.equal(l.failed, 4);
+  assert.ok(l.keptEntries < 1200, `kept ${l.keptEntries}`);
+  assert.equal(l.writes.length, 1000);
+  // The new primary has everything but the old primary's last 7 writes.
+  const present = SeqRanges.fromRanges([[1, 149_992], [150_000, 200_000]]);
+  const rpo = measureRpo(l, present, { onNode: 'postgres-primary' });
+  assert.equal(rpo.acked, 149_997); // 1..149,999 without the failed 50,000 and 100,000
+  assert.equal(rpo.lostWrites, 7);
+  assert.equal(l.latency.percentile(50)! > 0.9 && l.latency.percentile(50)! < 1.1, true);
+});
