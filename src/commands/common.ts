@@ -71,6 +71,19 @@ export function skipsConfirmation(args: unknown): boolean {
   return CONFIRMED in args || scriptedConfirmations;
 }
 
+/**
+ * `enablement: isWorkspaceTrusted` greys a command out in menus and the palette, but
+ * executeCommand (another extension, a walkthrough link) still runs it: the handler refuses too.
+ */
+export function requiringTrust(f: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return (...args: unknown[]) => {
+    if (vscode.workspace.isTrusted) return f(...args);
+    const message = t('This folder is not trusted: commands that change containers or run SQL are off. Trust the folder (Manage Workspace Trust) to use them.');
+    void vscode.window.showWarningMessage(message);
+    return { ok: false, message } satisfies CommandOutcome;
+  };
+}
+
 export function optionsFromArgs(args: unknown[]): Record<string, unknown> {
   for (const a of args) if (a && typeof a === 'object' && !Array.isArray(a) && !('kind' in a)) return a as Record<string, unknown>;
   return {};

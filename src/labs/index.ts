@@ -7,6 +7,7 @@ import { processHolder, withOperationLock } from '../core/operationLock';
 import { AutoFailoverWatcher, DEFAULT_AUTO_FAILOVER, validateAutoFailoverSettings, type AutoFailoverSettings } from '../core/autoFailover';
 import { renderFailoverReport } from '../core/failoverReport';
 import { checkCascade, setupCascade, undoCascade, type LabResult } from '../core/labs/cascade';
+import { requiringTrust } from '../commands/common';
 import { LabError, standardTopologyProblems, surveyCluster, type LabCheck, type LabContext } from '../core/labs/common';
 import { checkDelayed, copyRowsToPrimary, DEFAULT_DELAY, parseDelay, pauseReplay, readRowsFromDelayed, resumeReplay, setupDelayed, undoDelayed } from '../core/labs/delayed';
 import { measureSyncLatency, WORKSHOP_SYNC_CONFIG } from '../core/labs/syncLatency';
@@ -73,7 +74,7 @@ function autoFailoverSettings(): { enabled: boolean; settings: AutoFailoverSetti
 }
 
 export function registerLabs(context: vscode.ExtensionContext, services: Services): void {
-  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
+  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, requiringTrust(f)));
 
   // Exercise 1: synchronous replication (the sync-replication core), and its latency cost.
   reg('pgHaWorkshop.lab.sync.setup', () =>
