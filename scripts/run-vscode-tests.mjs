@@ -3,7 +3,7 @@
 // inside a real VS Code extension host: code-server's, driven by Chromium. On a desktop with
 // internet, test/vscode/runElectron.mjs runs the same suite through @vscode/test-electron.
 //
-//   node scripts/run-vscode-tests.mjs [--file clusterView] [--file skeleton] [--grep TEXT]
+//   node scripts/run-vscode-tests.mjs [--file clusterView] [--file skeleton] [--grep TEXT] [--untrusted]
 //                                     [--timeout SECONDS] [--verbose] [--no-install]
 //
 // Exit code: the suite's (0 only when mocha ran at least one test and none failed). Prints mocha's
@@ -23,6 +23,8 @@ const { values: opt } = parseArgs({
     timeout: { type: 'string', default: process.env.PGHA_VSCODE_TEST_TIMEOUT || '1800' },
     verbose: { type: 'boolean', default: !!process.env.PGHA_TEST_VERBOSE },
     'no-install': { type: 'boolean', default: false },
+    // Workspace trust enforced: the test folder opens untrusted (Restricted Mode).
+    untrusted: { type: 'boolean', default: false },
   },
 });
 
@@ -73,7 +75,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 try {
-  server = await startCodeServer({ launcher, folder: workspace, env });
+  server = await startCodeServer({ launcher, folder: workspace, env, workspaceTrust: opt.untrusted });
   const chromium = await launchChromium();
   browser = chromium.browser;
   const page = chromium.page;
