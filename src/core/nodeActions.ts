@@ -216,7 +216,7 @@ async function promoteLocked(ctx: NodeActionContext, target: NodeTarget, o: { wa
         const timeline = tl.rows[0]?.tl ?? 0;
         return { node: target.key, container: target.container, changed: true, tookMs: ms, timeline, message: `${target.container} promoted: it accepts writes on timeline ${timeline} (${ms} ms).` };
       },
-      { connectTimeoutMs: 10_000, queryTimeoutMs: (waitSeconds + 5) * 1000 },
+      { connectTimeoutMs: 30_000, queryTimeoutMs: (waitSeconds + 5) * 1000 },
     );
   } catch (e) {
     if (e instanceof NodeActionError) throw e;
