@@ -209,6 +209,9 @@ async function tryAcquire(cluster: LockCluster, o: OperationLockOptions): Promis
       NetworkingConfig: network ? { EndpointsConfig: { [network]: { Aliases: [LOCK_ALIAS] } } } : undefined,
     });
   } catch (e) {
+    // No image for the lock means no node container was ever created from it: there is no cluster
+    // to protect, and the operation will say so itself ("start the cluster first").
+    if (statusCode(e) === 404) return { info: { id: '', holder: o.holder, what: o.what, nodes: o.nodes ?? [], since, expires, pid: process.pid, host: os.hostname(), running: true }, release: async () => undefined };
     if (statusCode(e) !== 409) throw e;
     const other = await readOperationLock(cluster);
     // Released between our create and our look: try again at once.
