@@ -176,7 +176,8 @@ describe('never two primaries (live cluster, synchronous mode, test writer)', { 
     assert.equal(info.what, 'held by a process that will crash');
     process.kill(pid, 'SIGKILL');
     await crashed;
-    await waitFor(async () => (await readOperationLock(ctx)) === undefined, 30_000, 'the lock to go with its holder');
+    // At once, without waiting: either the engine already removed it (its stdin closed with the
+    // holder), or the next operation takes it over because its holder's pid is gone.
     const after = await withOperationLock(ctx, { holder: 'integration test', what: 'after the crash' }, async (l) => l.what);
     assert.equal(after, 'after the crash');
     // FailoverError stays what it was for refusals that change nothing.
