@@ -21,8 +21,13 @@ export interface Services {
   clusterTree?: vscode.TreeDataProvider<unknown>;
   /** Set by the walkthrough: the latest result of each demo (extension-host tests read it). */
   demoResults?: import('./walkthrough/results').DemoResults;
+  demoResultsPanel?: import('./walkthrough/resultsPanel').DemoResultsPanel;
   /** Set by the lag dashboard (Exercise 5): what its webview received (extension-host tests read it). */
   lagDashboard?: import('./dashboard').DashboardProbe;
+  /** Set by the failover commands: this window's write load (its ledger gives Restore to Point in Time a timeline). */
+  loadSession?: import('./commands/loadSession').LoadSession;
+  /** Set by the backups feature: the backup volume's catalog and the restored nodes. */
+  backups?: import('./backups/state').BackupState;
   /** Set by the labs: the automatic-failover watcher (Exercise 4), when enabled. */
   autoFailover?: import('./core/autoFailover').AutoFailoverWatcher;
 }

@@ -22,6 +22,7 @@ const t = vscode.l10n.t;
 
 export function registerFailoverCommands(context: vscode.ExtensionContext, services: Services): void {
   const session = new LoadSession();
+  services.loadSession = session;
   const readOnly: ReadonlySet<string> = new Set([FailoverCommands.stopLoad, FailoverCommands.showFailoverReport]);
   const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, readOnly.has(id) ? f : requiringTrust(f)));
   context.subscriptions.push(session, watchSplitBrain(services));

@@ -75,14 +75,16 @@ suite('Cluster view and node commands', function () {
   });
 
   test('one item per node plus PgBouncer: container names, role descriptions, context values for the menus', async () => {
-    const all = await rows();
+    // The Backups item (Demo 9) follows the nodes once its first look at the backup volume is done.
+    const all = (await rows()).filter((r) => r.contextValue !== 'backups');
     const labels = all.map((r) => r.label);
     assert.deepStrictEqual(labels, [name('primary'), name('replica1'), name('replica2'), name('pgbouncer')]);
     const p = all[0];
     assert.match(p.description, /^primary · TL \d+$/);
     assert.strictEqual(p.contextValue, 'node.primary.running');
     for (const r of all.slice(1, 3)) {
-      assert.match(r.description, /^replica · \d+(\.\d)? (B|kB|MB) · (\d+ ms|\d+(\.\d)? s|\?)$/);
+      // Role and bytes behind, never negative; the time lag is in the tooltip.
+      assert.match(r.description, /^replica · \d+(\.\d)? (B|kB|MB)$/);
       assert.strictEqual(r.contextValue, 'node.replica.running');
     }
     assert.strictEqual(all[3].contextValue, 'pgbouncer.running');

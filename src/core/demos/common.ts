@@ -14,16 +14,18 @@ import { surveyCluster } from '../failover';
 import type { ClusterStatus, NodeStatus } from '../status';
 import type { ClusterTopology, NodeKey, PgNodeSpec } from '../topology';
 
-export type DemoId = 'prerequisites' | 'start' | 'verify' | 'demo1' | 'demo2' | 'demo3' | 'demo4' | 'demo5' | 'demo6' | 'demo7' | 'cleanup';
+export type DemoId = 'prerequisites' | 'start' | 'verify' | 'demo1' | 'demo2' | 'demo3' | 'demo4' | 'demo5' | 'demo6' | 'demo7' | 'demo9' | 'cleanup';
 
 /** The walkthrough's order. */
-export const DEMO_ORDER: readonly DemoId[] = ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'cleanup'];
+export const DEMO_ORDER: readonly DemoId[] = ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'demo9', 'cleanup'];
 
 export interface DemoContext {
   readonly topology: ClusterTopology;
   readonly containers: Containers;
   /** Each step as it happens (the output channel; a test's diagnostic). English, technical. */
   readonly log?: (message: string) => void;
+  /** Each round of pg_stat_replication samples a demo takes (the lag chart draws them). */
+  readonly onReplicationSamples?: (samples: readonly import('./replicationSampler').ReplicationSample[]) => void;
 }
 
 /** One promise of the workshop, checked: `id` is stable (the UI localizes it), `detail` holds the measured value. */
@@ -154,7 +156,7 @@ export function notReady(t: ClusterTopology, s: ClusterStatus, replicas: number)
     return new DemoNotReady('cluster', `The workshop cluster is not running (no ${t.nodes.map((n) => n.container).join(', ')} running).`);
   }
   if (s.splitBrain || s.writable.length > 1) {
-    return new DemoNotReady('splitBrain', `Split brain: ${s.writable.map((k) => specOf(t, k).container).join(' and ')} both accept writes. Resolve it first (Demo 6: fence the old primary, rejoin it as a replica).`);
+    return new DemoNotReady('splitBrain', `${s.writable.map((k) => specOf(t, k).container).join(' and ')} both accept writes. Resolve it first (Demo 6: fence the old primary, rejoin it as a replica).`);
   }
   if (!s.primary) {
     const down = s.nodes.filter((n) => n.role === 'down').map((n) => n.container);
