@@ -6,6 +6,8 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"
+# shellcheck source=lib/lock.sh
+. "$HERE/lib/lock.sh"
 
 usage() {
   cat <<USAGE
@@ -39,6 +41,9 @@ if command -v docker >/dev/null 2>&1; then
   state="$(docker inspect -f '{{.State.Status}}' "$CONTAINER" 2>&1)" || die 1 "container $CONTAINER does not exist ($(first_line "$state")). Start the cluster first: docker compose up -d"
   [ "$state" = running ] || die 1 "container $CONTAINER is $state, not running: start it first (docker start $CONTAINER)"
 fi
+
+# One cluster operation at a time: the extension's failover, rejoin ... and this script share a lock.
+take_operation_lock "promote-replica.sh $CONTAINER" "$SERVICE"
 
 recovery="$(pg_value "$SERVICE" 'SELECT pg_is_in_recovery()' 2>&1)" || die 1 "$CONTAINER does not answer on $PGHA_HOST:$PORT: $(first_line "$recovery")"
 if [ "$recovery" = f ]; then

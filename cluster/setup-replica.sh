@@ -54,7 +54,25 @@ find_upstream() {
   return 1
 }
 
+# The cluster's operation lock (a failover, a rejoin, promote-replica.sh ...) is visible on the
+# cluster's network as the host name pgha-operation-lock while it is held: the writable node may be
+# changing right now, so wait for it to finish before choosing what to clone.
+operation_running() { getent hosts pgha-operation-lock >/dev/null 2>&1; }
+
 wipe() { rm -rf "$PGDATA"/* "$PGDATA"/.[!.]* 2>/dev/null || true; }
+
+# A node fenced by a failover (the mark pgha-fenced in its data directory, written by the
+# extension) must not come back as a second primary: refuse to start PostgreSQL until someone
+# chooses. An empty mark means the fence was lifted ("start as it is"): remove it and go on.
+FENCE="$PGDATA/pgha-fenced"
+if [ -s "$FENCE" ]; then
+  log "FENCED since $(head -n 1 "$FENCE"): $(tail -n +2 "$FENCE" | tr '\n' ' ')" >&2
+  log "PostgreSQL is not started: this node may still hold writes of an old primary, and another node is primary now." >&2
+  log "Rejoin it as a replica (VS Code: PG HA Workshop: Rejoin as Replica), or lift the fence to start it as it is (a second primary):" >&2
+  log "  : > /tmp/empty && docker cp /tmp/empty <this container>:$FENCE && docker start <this container>" >&2
+  exit 3
+fi
+rm -f "$FENCE" 2>/dev/null || true
 
 if [ -f "$CLONING" ]; then
   log "a previous clone did not finish: discarding its partial copy"
@@ -75,7 +93,9 @@ fi
 
 waited=0
 while :; do
-  if up="$(find_upstream)"; then
+  if operation_running; then
+    [ $((waited % 10)) -eq 0 ] && log "a cluster operation is running (its lock pgha-operation-lock is held; docker ps --filter label=pg-ha-workshop.lock shows which): waiting for it to finish before cloning"
+  elif up="$(find_upstream)"; then
     exists="$(q "$up" "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$SLOT'" || echo error)"
     if [ "$exists" = 0 ]; then
       log "creating replication slot $SLOT on $up"

@@ -3,7 +3,7 @@
 // inside a real VS Code extension host: code-server's, driven by Chromium. On a desktop with
 // internet, test/vscode/runElectron.mjs runs the same suite through @vscode/test-electron.
 //
-//   node scripts/run-vscode-tests.mjs [--file clusterView] [--file skeleton] [--grep TEXT]
+//   node scripts/run-vscode-tests.mjs [--file clusterView] [--file skeleton] [--grep TEXT] [--untrusted]
 //                                     [--timeout SECONDS] [--verbose] [--no-install]
 //   node scripts/run-vscode-tests.mjs --vsix [--vsix-file dist/pg-ha-workshop.vsix]
 //       the packaged extension instead: installs the .vsix into code-server (as a learner does) and
@@ -29,6 +29,8 @@ const { values: opt } = parseArgs({
     'no-install': { type: 'boolean', default: false },
     vsix: { type: 'boolean', default: false },
     'vsix-file': { type: 'string', default: 'dist/pg-ha-workshop.vsix' },
+    // Workspace trust enforced: the test folder opens untrusted (Restricted Mode).
+    untrusted: { type: 'boolean', default: false },
   },
 });
 
@@ -94,7 +96,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 try {
-  server = await startCodeServer({ launcher, folder: workspace, env, vsix });
+  server = await startCodeServer({ launcher, folder: workspace, env, vsix, workspaceTrust: opt.untrusted });
   const chromium = await launchChromium();
   browser = chromium.browser;
   const page = chromium.page;

@@ -3,6 +3,7 @@
 // unhandled rejection.
 import * as vscode from 'vscode';
 import { NodeActionError, type NodeActionContext } from '../core/nodeActions';
+import { processHolder } from '../core/operationLock';
 import type { ClusterStatus, NodeStatus } from '../core/status';
 import type { NodeKey } from '../core/topology';
 import { ComposeError } from '../docker/compose';
@@ -33,7 +34,7 @@ export type CommandOutcome<T = unknown> = { readonly ok: true; readonly value: T
 export type NodeRef = NodeKey | 'pgbouncer';
 
 export function actionContext(services: Services): NodeActionContext {
-  return { topology: services.topology(), containers: services.containers() };
+  return { topology: services.topology(), containers: services.containers(), holder: processHolder('VS Code window') };
 }
 
 /** A node named by a tree element, a key/service/container string, or `{ node: ... }`. */
@@ -46,6 +47,41 @@ export function nodeFromArg(arg: unknown): string | undefined {
     if (typeof e.node === 'string') return e.node;
   }
   return undefined;
+}
+
+// Confirmations protect against split brain and data loss, so command arguments cannot skip them:
+// any extension can run our commands with any arguments. `{ confirm: false }` is honoured only
+// from this extension's own code (args made by `confirmedByUser`, marked with a symbol nobody
+// else holds) and in the extension-host tests (ExtensionMode.Test).
+const CONFIRMED = Symbol('pgHaWorkshop.confirmedByUser');
+let scriptedConfirmations = false;
+
+export function allowScriptedConfirmations(mode: vscode.ExtensionMode): void {
+  scriptedConfirmations = mode === vscode.ExtensionMode.Test;
+}
+
+/** Arguments for one of our commands after the user already confirmed in our own UI. */
+export function confirmedByUser<T extends object>(args: T): T & { confirm: false } {
+  return Object.assign({ ...args, confirm: false as const }, { [CONFIRMED]: true });
+}
+
+/** True when `args` may skip the confirmation: `confirm: false` from our own code or a test. */
+export function skipsConfirmation(args: unknown): boolean {
+  if (!args || typeof args !== 'object' || (args as { confirm?: unknown }).confirm !== false) return false;
+  return CONFIRMED in args || scriptedConfirmations;
+}
+
+/**
+ * `enablement: isWorkspaceTrusted` greys a command out in menus and the palette, but
+ * executeCommand (another extension, a walkthrough link) still runs it: the handler refuses too.
+ */
+export function requiringTrust(f: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return (...args: unknown[]) => {
+    if (vscode.workspace.isTrusted) return f(...args);
+    const message = t('This folder is not trusted: commands that change containers or run SQL are off. Trust the folder (Manage Workspace Trust) to use them.');
+    void vscode.window.showWarningMessage(message);
+    return { ok: false, message } satisfies CommandOutcome;
+  };
 }
 
 export function optionsFromArgs(args: unknown[]): Record<string, unknown> {
@@ -95,8 +131,16 @@ export async function runCommand<T>(services: Services, what: string, body: () =
   }
 }
 
-export function cancelled(): CommandOutcome<never> {
-  return { ok: false, message: t('Cancelled.'), cancelled: true };
+export function cancelled(where?: string): CommandOutcome<never> {
+  return { ok: false, message: where ?? t('Cancelled.'), cancelled: true };
+}
+
+/** An AbortSignal that follows a progress notification's Cancel button. */
+export function abortOn(token: vscode.CancellationToken): AbortSignal {
+  const ac = new AbortController();
+  if (token.isCancellationRequested) ac.abort();
+  token.onCancellationRequested(() => ac.abort());
+  return ac.signal;
 }
 
 /** The node a command applies to: from the argument, else asked; undefined when cancelled. */

@@ -7,7 +7,7 @@ import { failover, FailoverError, surveyCluster, type CandidateInfo, type Failov
 import { renderFailoverReport } from '../core/failoverReport';
 import { formatBytes, formatLag } from '../core/format';
 import type { Services } from '../services';
-import { actionContext, cancelled, nodeFromArg, runCommand, type CommandOutcome } from './common';
+import { abortOn, actionContext, cancelled, nodeFromArg, runCommand, skipsConfirmation, type CommandOutcome } from './common';
 import type { LoadSession } from './loadSession';
 import { showReport } from './reportDocument';
 
@@ -27,7 +27,7 @@ export interface FailOverArgs {
 export type FailOverValue = FailoverResult & { readonly report: string };
 
 export async function failOver(services: Services, session: LoadSession, arg?: unknown, args: FailOverArgs = {}): Promise<CommandOutcome<FailOverValue>> {
-  const interactive = args.confirm !== false;
+  const interactive = !skipsConfirmation(args);
   let candidate = args.candidate ?? nodeFromArg(arg);
   let fencing = args.fencing;
   if (interactive && (!candidate || !fencing)) {
@@ -61,19 +61,22 @@ export async function failOver(services: Services, session: LoadSession, arg?: u
   }
   const ledger = session.current?.ledger ?? undefined;
   const gen = session.current;
-  return runCommand(services, 'Fail over', () =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Failing over…') }, async (progress) => {
+  let stoppedAt = '';
+  const out = await runCommand(services, 'Fail over', () =>
+    vscode.window.withProgress<FailOverValue | undefined>({ location: vscode.ProgressLocation.Notification, title: t('Failing over…'), cancellable: true }, async (progress, token) => {
       const ctx = { ...actionContext(services), log: (m: string) => services.log.info(m) };
+      const signal = abortOn(token);
       let result: FailoverResult;
       try {
         result = await failover(ctx, {
+          signal,
           candidate: candidate ?? 'auto',
           fencing: fencing ?? 'stop',
           ledger,
           loadRunning: () => gen !== undefined && gen.progress.state === 'running',
           onStep: (st) => progress.report({ message: `${st.name}: ${st.message}` }),
           confirmLag: async (c: CandidateInfo) => {
-            if (args.acceptLag) return true;
+            if (args.acceptLag && !interactive) return true;
             if (!interactive) return false;
             const go = t('Promote Anyway');
             const pick = await vscode.window.showWarningMessage(
@@ -85,12 +88,19 @@ export async function failOver(services: Services, session: LoadSession, arg?: u
           },
         });
       } catch (e) {
+        if (e instanceof FailoverError && e.problem === 'cancelled') {
+          stoppedAt = e.message;
+          services.log.info(e.message);
+          void vscode.window.showInformationMessage(e.message);
+          return undefined;
+        }
         if (e instanceof FailoverError) {
           const state = e.state === 'unchanged' ? t('Nothing was changed.') : e.state;
           throw new Error(e.message.includes(e.state) || e.state === 'unchanged' ? `${e.message} ${e.state === 'unchanged' ? state : ''}`.trim() : `${e.message} ${state}`);
         }
         throw e;
       }
+      if (signal.aborted) services.log.info('Fail over: Cancel came after the promotion; the failover was finished (stopping half-way would leave no primary).');
       const report = renderFailoverReport(result);
       await showReport(services, report, args.openReport ?? true);
       const rto = result.rto ? t('RTO {0} s', (result.rto.ms / 1000).toFixed(1)) : t('RTO not measured (no load running)');
@@ -100,6 +110,7 @@ export async function failOver(services: Services, session: LoadSession, arg?: u
       return { ...result, report };
     }),
   );
+  return out.ok && !out.value ? cancelled(stoppedAt) : (out as CommandOutcome<FailOverValue>);
 }
 
 /** For the walkthrough/tests: is there a replica that could take over right now? */

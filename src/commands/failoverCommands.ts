@@ -3,7 +3,7 @@
 // Every command resolves to a CommandOutcome (walkthrough and tests read it); none rejects.
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import { optionsFromArgs } from './common';
+import { optionsFromArgs, requiringTrust } from './common';
 import { failOver } from './failOver';
 import { FailoverCommands } from './failoverIds';
 import { fenceNode } from './fenceNode';
@@ -23,7 +23,8 @@ const t = vscode.l10n.t;
 export function registerFailoverCommands(context: vscode.ExtensionContext, services: Services): void {
   const session = new LoadSession();
   services.loadSession = session;
-  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
+  const readOnly: ReadonlySet<string> = new Set([FailoverCommands.stopLoad, FailoverCommands.showFailoverReport]);
+  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, readOnly.has(id) ? f : requiringTrust(f)));
   context.subscriptions.push(session, watchSplitBrain(services));
   reg(FailoverCommands.startLoad, (...a) => startLoad(services, session, optionsFromArgs(a)));
   reg(FailoverCommands.stopLoad, () => stopLoad(services, session));

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { fenceNode as fenceAction, type FenceMode } from '../core/fencing';
 import type { ActionResult } from '../core/nodeActions';
 import type { Services } from '../services';
-import { actionContext, cancelled, isRunning, runCommand, targetNode, type CommandOutcome } from './common';
+import { actionContext, cancelled, isRunning, runCommand, skipsConfirmation, targetNode, type CommandOutcome } from './common';
 
 const t = vscode.l10n.t;
 
@@ -13,7 +13,7 @@ export async function fenceNode(services: Services, arg?: unknown, args: { mode?
   if (!node) return cancelled();
   const s = services.monitor.current;
   const target = s?.nodes.find((n) => n.key === node || n.container === node || n.service === node);
-  if (args.confirm !== false && s && target && s.writable.length === 1 && s.writable[0] === target.key) {
+  if (!skipsConfirmation(args) && s && target && s.writable.length === 1 && s.writable[0] === target.key) {
     const go = t('Fence Anyway');
     const pick = await vscode.window.showWarningMessage(t('{0} is the only primary.', target.container), { modal: true, detail: t('Fencing it leaves no node that accepts writes. Use Fail Over to promote a replica in the same step.') }, go);
     if (pick !== go) return cancelled();

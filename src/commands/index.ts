@@ -2,7 +2,7 @@
 // CommandOutcome so the walkthrough and the tests can tell success from refusal; none rejects.
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import { ClusterCommands, optionsFromArgs } from './common';
+import { allowScriptedConfirmations, ClusterCommands, optionsFromArgs, requiringTrust } from './common';
 import { copyConnectionString } from './copyConnectionString';
 import { killNode } from './killNode';
 import { openPsql } from './openPsql';
@@ -19,8 +19,11 @@ import { stopNode } from './stopNode';
 export { ClusterCommands } from './common';
 
 export function registerClusterCommands(context: vscode.ExtensionContext, services: Services): void {
+  allowScriptedConfirmations(context.extensionMode);
   const logs = new NodeLogProvider(services);
-  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
+  // Read-only commands (refresh, logs, connection string) work untrusted; the rest need trust.
+  const readOnly: ReadonlySet<string> = new Set([ClusterCommands.refresh, ClusterCommands.showNodeLogs, ClusterCommands.copyConnectionString]);
+  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, readOnly.has(id) ? f : requiringTrust(f)));
   context.subscriptions.push(logs, vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, logs));
   reg(ClusterCommands.startCluster, () => startCluster(services));
   reg(ClusterCommands.stopCluster, () => stopCluster(services));

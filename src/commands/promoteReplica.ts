@@ -3,11 +3,11 @@
 import * as vscode from 'vscode';
 import { promoteReplica as promoteAction, type PromoteResult } from '../core/nodeActions';
 import type { Services } from '../services';
-import { actionContext, cancelled, runCommand, targetNode, type CommandOutcome } from './common';
+import { actionContext, cancelled, runCommand, skipsConfirmation, targetNode, type CommandOutcome } from './common';
 
 const t = vscode.l10n.t;
 
-/** `options.confirm === false` skips the split-brain modal (scripted use, tests). */
+/** `options.confirm === false` skips the split-brain modal (our own code and tests only: see skipsConfirmation). */
 export async function promoteReplica(services: Services, arg?: unknown, options: { confirm?: boolean } = {}): Promise<CommandOutcome<PromoteResult>> {
   const node = await targetNode(
     services,
@@ -19,7 +19,7 @@ export async function promoteReplica(services: Services, arg?: unknown, options:
   if (!node) return cancelled();
   const s = services.monitor.current;
   const others = s?.nodes.filter((n) => n.role === 'primary' && n.key !== node && n.container !== node && n.service !== node) ?? [];
-  if (others.length > 0 && options.confirm !== false) {
+  if (others.length > 0 && !skipsConfirmation(options)) {
     const promote = t('Promote Anyway');
     const pick = await vscode.window.showWarningMessage(
       t('{0} still accepts writes.', others.map((o) => o.container).join(', ')),

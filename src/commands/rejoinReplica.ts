@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { rejoinAsReplica, RejoinError, type RejoinMethod, type RejoinResult } from '../core/rejoin';
 import type { Services } from '../services';
-import { actionContext, cancelled, runCommand, targetNode, type CommandOutcome } from './common';
+import { abortOn, actionContext, cancelled, runCommand, targetNode, type CommandOutcome } from './common';
 
 const t = vscode.l10n.t;
 
@@ -11,8 +11,8 @@ export async function rejoinReplica(services: Services, arg?: unknown, args: { m
   const node = await targetNode(services, arg, t('Rejoin which node as a replica?'), (n, s) => n !== 'pgbouncer' && n.key !== s.primary && n.containerState.status !== 'missing', false);
   if (!node) return cancelled();
   const run = (method: RejoinMethod) =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: method === 'clone' ? t('Fresh clone of {0}…', node) : t('Rejoining {0} (pg_rewind)…', node) }, async (progress) =>
-      rejoinAsReplica({ ...actionContext(services), log: (m) => services.log.info(m) }, node, { method, onStep: (m) => progress.report({ message: m }) }),
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: method === 'clone' ? t('Fresh clone of {0}…', node) : t('Rejoining {0} (pg_rewind)…', node), cancellable: true }, async (progress, token) =>
+      rejoinAsReplica({ ...actionContext(services), log: (m) => services.log.info(m) }, node, { method, signal: abortOn(token), onStep: (m) => progress.report({ message: m }) }),
     );
   const method = args.method ?? 'rewind';
   try {
@@ -22,9 +22,14 @@ export async function rejoinReplica(services: Services, arg?: unknown, args: { m
     void services.monitor.refresh();
     return { ok: true, value: r };
   } catch (e) {
+    if (e instanceof RejoinError && e.problem === 'cancelled') {
+      services.log.info(e.message);
+      void vscode.window.showInformationMessage(e.message);
+      return cancelled(e.message);
+    }
     if (e instanceof RejoinError && e.problem === 'rewindImpossible') {
       services.log.warn(`pg_rewind output:\n${e.output ?? ''}`);
-      if (args.confirm === false) return { ok: false, message: e.message };
+      if (args.confirm === false) return { ok: false, message: e.message }; // refusing the clone is the safe side: no check needed
       const clone = t('Fresh Clone');
       const pick = await vscode.window.showErrorMessage(e.message, { modal: true, detail: t('A fresh clone empties the data directory of {0} and copies the current primary with pg_basebackup.', node) }, clone);
       if (pick !== clone) return cancelled();

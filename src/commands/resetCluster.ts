@@ -3,14 +3,14 @@
 import * as vscode from 'vscode';
 import { composeDown } from '../docker/compose';
 import type { Services } from '../services';
-import { cancelled, runCommand, type CommandOutcome } from './common';
+import { cancelled, runCommand, skipsConfirmation, type CommandOutcome } from './common';
 import { bringUp } from './startCluster';
 
 const t = vscode.l10n.t;
 
 /** `options.confirm === false` skips the modal (for scripted use and tests). */
 export async function resetCluster(services: Services, options: { confirm?: boolean } = {}): Promise<CommandOutcome<{ seconds: number }>> {
-  if (options.confirm !== false) {
+  if (!skipsConfirmation(options)) {
     const reset = t('Reset Cluster');
     const pick = await vscode.window.showWarningMessage(
       t('Reset the workshop cluster?'),

@@ -5,7 +5,7 @@ import { FailoverError } from '../core/failover';
 import { renderFailoverReport } from '../core/failoverReport';
 import { switchover, type SwitchoverResult } from '../core/switchover';
 import type { Services } from '../services';
-import { actionContext, cancelled, nodeFromArg, pickNode, runCommand, type CommandOutcome } from './common';
+import { abortOn, actionContext, cancelled, nodeFromArg, pickNode, runCommand, skipsConfirmation, type CommandOutcome } from './common';
 import type { LoadSession } from './loadSession';
 import { showReport } from './reportDocument';
 
@@ -14,22 +14,29 @@ const t = vscode.l10n.t;
 export async function switchoverPrimary(services: Services, session: LoadSession, arg?: unknown, args: { candidate?: string; confirm?: boolean; openReport?: boolean } = {}): Promise<CommandOutcome<SwitchoverResult & { report: string }>> {
   const candidate = args.candidate ?? nodeFromArg(arg) ?? (await pickNode(services, t('Switchover: which replica becomes the primary?'), (n) => n !== 'pgbouncer' && n.role === 'replica', false));
   if (!candidate) return cancelled();
-  if (args.confirm !== false) {
+  if (!skipsConfirmation(args)) {
     const go = t('Switch Over');
     const pick = await vscode.window.showInformationMessage(
       t('Switch the primary role to {0}?', candidate),
-      { modal: true, detail: t('Planned and without loss: it waits until {0} has replayed everything, stops the primary cleanly, promotes {0}, repoints the other replica and PgBouncer, then rejoins the old primary as a replica. Writes pause for a few seconds.', candidate) },
+      {
+        modal: true,
+        detail: t(
+          'Planned and without loss: it waits until {0} has replayed everything, stops the primary cleanly, promotes {0}, repoints the other replica and PgBouncer, then rejoins the old primary as a replica. Writes pause for a few seconds. If pg_rewind cannot rejoin the old primary (its WAL since the fork is gone, or it is not a clean copy), its data directory is wiped and re-cloned from {0} with pg_basebackup.',
+          candidate,
+        ),
+      },
       go,
     );
     if (pick !== go) return cancelled();
   }
   const gen = session.current;
   return runCommand(services, 'Switchover', () =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Switching over to {0}…', candidate) }, async (progress) => {
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Switching over to {0}…', candidate), cancellable: true }, async (progress, token) => {
       const ctx = { ...actionContext(services), log: (m: string) => services.log.info(m) };
       let r: SwitchoverResult;
       try {
         r = await switchover(ctx, {
+          signal: abortOn(token),
           candidate,
           ledger: gen?.ledger,
           loadRunning: () => gen !== undefined && gen.progress.state === 'running',

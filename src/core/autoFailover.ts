@@ -16,6 +16,7 @@
 // for RTO and RPO of a running load.
 import { withNodeClient } from './connection';
 import { Emitter, type Disposable } from './emitter';
+import { OperationBusyError } from './operationLock';
 import { failover as coreFailover, FailoverError, surveyCluster, type FailoverContext, type FailoverOptions, type FailoverResult, type FencingMode } from './failover';
 import type { WriteLedger } from './ledger';
 import type { NodeKey, PgNodeSpec } from './topology';
@@ -248,6 +249,11 @@ export class AutoFailoverWatcher implements Disposable {
         // Unattended: a candidate far behind is still better than no primary; the RPO says what it cost.
         maxLagBytes: Number.MAX_SAFE_INTEGER,
         kind: 'failover',
+        // Only the failure this watcher saw: when another operation (a manual failover, another
+        // window's watcher) changed the primary meanwhile, the survey refuses instead of fencing
+        // the freshly promoted node. And never wait behind another operation: look again after it.
+        expectFailedPrimary: primary.key,
+        lockWaitMs: 0,
       });
       if (!live()) return;
       const writableAt = result.newPrimary.promotedAt;
@@ -261,6 +267,10 @@ export class AutoFailoverWatcher implements Disposable {
         result,
       });
     } catch (e) {
+      if (e instanceof OperationBusyError || (e instanceof FailoverError && e.problem === 'primaryChanged')) {
+        this.ctx.log?.(`Automatic failover of ${primary.container} not started: ${e.message}`);
+        return;
+      }
       const message = e instanceof FailoverError ? `${e.message} (cluster: ${e.state})` : e instanceof Error ? e.message : String(e);
       this.ctx.log?.(`Automatic failover failed: ${message}`);
       this.failEmitter.fire({ message: `Automatic failover of ${primary.container} failed: ${message}` });

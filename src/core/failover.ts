@@ -8,14 +8,25 @@
 //                     when no replica can take over, on split brain, or when the chosen one lags
 //                     more than maxLagBytes and the caller does not confirm
 //   2 catch up        (switchover only) wait until the candidate replayed the primary's WAL
-//   3 fence           stop (clean: the standbys receive all WAL first) or kill the old primary
-//   4 choose          re-read positions once the old primary is gone: highest replay LSN, then
-//                     highest receive LSN (Patroni/repmgr); the explicit candidate otherwise
-//   5 promote         pg_promote(); on failure the old primary is started again (rollback)
+//   3 fence           stop (clean: the standbys receive all WAL first) or kill the old primary; a
+//                     paused (hung) one is killed: it is not down, it would write again on waking.
+//                     The fence is made durable (fenceMarker.ts): it does not start again by itself
+//   4 choose          re-read positions once the old primary is gone: newest timeline, then highest
+//                     received LSN, then replay LSN (Patroni/repmgr); the explicit candidate
+//                     otherwise. The lag limit is checked here, on the node that will be promoted
+//   5 promote         pg_promote(); when it fails or its answer is lost, every node is looked at
+//                     again: a candidate that became primary after all is kept (the failover goes
+//                     on), and the old primary is started again (rollback) only when no node is or
+//                     may become writable; otherwise it stays fenced and the error says so
 //   6 checkpoint      on the new primary (pg_rewind of the old primary needs it)
 //   7 replicas        slot on the new primary + primary_conninfo/primary_slot_name + reload
 //   8 pgbouncer       [databases] host + RELOAD
 //   9 measure         RTO/RPO from the ledger
+//
+// The whole failover holds the cluster's operation lock (operationLock.ts): a second failover,
+// from this window, another window, the watcher or promote-replica.sh, is refused naming it.
+// Cancel (options.signal) is honoured at safe points: before fencing (nothing changed), after
+// fencing and before the promotion (rolled back as above); after the promotion it finishes.
 //
 // API (no vscode; the automatic-failover watcher and the walkthrough call it):
 //   failover(ctx, options) → FailoverResult (throws FailoverError only when nothing was changed)
@@ -27,8 +38,10 @@ import type { Containers } from '../docker/engine';
 import { classifyPgError, nodeClientConfig, withNodeClient } from './connection';
 import { formatBytes, parseLsn } from './format';
 import { measureRpo, measureRto, type Rpo, type Rto, type WriteLedger } from './ledger';
-import { presentKeys } from './load';
-import { killNode, promoteReplica, startNode, stopNode, NodeActionError } from './nodeActions';
+import { presentSeqs } from './load';
+import { markFenced } from './fenceMarker';
+import { holderOf, killNode, promoteReplica, startNode, stopNode, NodeActionError, type NodeActionContext } from './nodeActions';
+import { withOperationLock } from './operationLock';
 import { repointPgBouncer } from './pgbouncer';
 import { probeNode, probePgBouncer, type NodeProbe, type PgBouncerProbe } from './probe';
 import { deriveStatus, type ClusterStatus, type NodeStatus } from './status';
@@ -39,6 +52,8 @@ export interface FailoverContext {
   readonly containers: Containers;
   /** Progress lines (the output channel, a test's diagnostic). */
   readonly log?: (message: string) => void;
+  /** Who acts, as the operation lock shows it. */
+  readonly holder?: string;
 }
 
 export type FencingMode = 'stop' | 'kill';
@@ -48,6 +63,8 @@ export interface CandidateInfo {
   readonly service: string;
   readonly replayLsn: string | null;
   readonly receiveLsn: string | null;
+  /** Timeline the standby receives (or last checkpointed) on; null when unknown. */
+  readonly timeline?: number | null;
   /** Bytes behind the most advanced position known (old primary's last LSN, or the best replica). */
   readonly behindBytes: number | null;
 }
@@ -75,6 +92,14 @@ export interface FailoverOptions {
   readonly loadRunning?: () => boolean;
   readonly onStep?: (step: FailoverStep) => void;
   readonly kind?: 'failover' | 'switchover';
+  /** Only fail over when this node is still the one that failed (the watcher): refused when another node is primary now, or when it answers as a primary again. */
+  readonly expectFailedPrimary?: NodeKey;
+  /** How long to wait for another running operation before refusing. Default 0. */
+  readonly lockWaitMs?: number;
+  /** Cancel at the next safe point. */
+  readonly signal?: AbortSignal;
+  /** How the candidate is promoted (tests inject a lost answer here). Default promoteReplica. */
+  readonly promote?: (ctx: NodeActionContext, node: NodeKey) => Promise<{ timeline: number; message: string }>;
 }
 
 export interface FailoverStep {
@@ -84,7 +109,7 @@ export interface FailoverStep {
   readonly message: string;
 }
 
-export type FailoverProblem = 'noHealthyReplica' | 'splitBrain' | 'badCandidate' | 'candidateBehind' | 'notCaughtUp' | 'fenceFailed' | 'promoteFailed' | 'docker';
+export type FailoverProblem = 'noHealthyReplica' | 'splitBrain' | 'badCandidate' | 'candidateBehind' | 'notCaughtUp' | 'fenceFailed' | 'promoteFailed' | 'docker' | 'primaryChanged' | 'cancelled';
 
 /** Thrown when the failover could not start or was rolled back: `state` says where the cluster is. */
 export class FailoverError extends Error {
@@ -129,9 +154,16 @@ function lsnCmp(a: string | null | undefined, b: string | null | undefined): num
   return x === y ? 0 : x > y ? 1 : -1;
 }
 
-/** Best candidate: highest replay LSN, then highest receive LSN, then topology order. Pure. */
+/**
+ * Best candidate as Patroni and repmgr choose: the newest timeline first (a standby on an older
+ * timeline never wins on a raw LSN), then the highest received LSN (received WAL is on its disk and
+ * will be replayed: not lost), then the highest replay LSN, then topology order. Pure.
+ */
 export function chooseCandidate(cands: readonly CandidateInfo[], order: readonly NodeKey[] = ['replica1', 'replica2', 'primary']): CandidateInfo | undefined {
-  return [...cands].sort((a, b) => lsnCmp(b.replayLsn, a.replayLsn) || lsnCmp(b.receiveLsn, a.receiveLsn) || order.indexOf(a.key) - order.indexOf(b.key))[0];
+  const received = (c: CandidateInfo) => (lsnCmp(c.receiveLsn, c.replayLsn) >= 0 ? c.receiveLsn : c.replayLsn);
+  return [...cands].sort(
+    (a, b) => (b.timeline ?? -1) - (a.timeline ?? -1) || lsnCmp(received(b), received(a)) || lsnCmp(b.replayLsn, a.replayLsn) || order.indexOf(a.key) - order.indexOf(b.key),
+  )[0];
 }
 
 /** behindBytes of each candidate against `reference` (or the best position among them). Pure. */
@@ -144,8 +176,11 @@ export function withBehind(cands: readonly Omit<CandidateInfo, 'behindBytes'>[],
     }
   }
   return cands.map((c) => {
-    const r = parseLsn(c.replayLsn);
-    return { ...c, behindBytes: r === undefined || best < 0n ? null : Number(best - r) };
+    // What a standby received is on its disk and will be replayed: it counts as not lost.
+    const rep = parseLsn(c.replayLsn);
+    const rec = parseLsn(c.receiveLsn);
+    const r = rep === undefined ? rec : rec === undefined ? rep : rec > rep ? rec : rep;
+    return { ...c, behindBytes: r === undefined || best < 0n ? null : Number(best > r ? best - r : 0n) };
   });
 }
 
@@ -226,9 +261,12 @@ async function positions(ctx: FailoverContext, nodes: readonly NodeStatus[]): Pr
           ctx.topology,
           n.hostPort,
           async (c) => {
-            const r = await c.query<{ rec: boolean; recv: string | null; rep: string | null }>('SELECT pg_is_in_recovery() AS rec, pg_last_wal_receive_lsn()::text AS recv, pg_last_wal_replay_lsn()::text AS rep');
+            const r = await c.query<{ rec: boolean; recv: string | null; rep: string | null; tli: number | null }>(
+              'SELECT pg_is_in_recovery() AS rec, pg_last_wal_receive_lsn()::text AS recv, pg_last_wal_replay_lsn()::text AS rep, ' +
+                'GREATEST((SELECT received_tli FROM pg_stat_wal_receiver), (pg_control_checkpoint()).timeline_id) AS tli',
+            );
             const row = r.rows[0];
-            return row?.rec ? { key: n.key, service: n.service, replayLsn: row.rep, receiveLsn: row.recv } : undefined;
+            return row?.rec ? ({ key: n.key, service: n.service, replayLsn: row.rep, receiveLsn: row.recv, timeline: row.tli === null ? null : Number(row.tli) } as Omit<CandidateInfo, 'behindBytes'>) : undefined;
           },
           { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000 },
         );
@@ -311,12 +349,19 @@ export function formatSyncNames(method: 'FIRST' | 'ANY', num: number, names: rea
 }
 
 export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): Promise<FailoverResult> {
+  const kind = o.kind ?? 'failover';
+  const what = `${kind === 'switchover' ? 'Switchover' : 'Fail over'}${o.candidate && o.candidate !== 'auto' ? ` to ${o.candidate}` : ''}${o.fencing ? ` (fence: ${o.fencing})` : ''}`;
+  return withOperationLock(ctx, { holder: holderOf(ctx), what, waitMs: o.lockWaitMs, signal: o.signal }, () => failoverLocked(ctx, o));
+}
+
+async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise<FailoverResult> {
   const t = ctx.topology;
   const kind = o.kind ?? 'failover';
   const startedAt = Date.now();
   const steps: FailoverStep[] = [];
   const warnings: string[] = [];
   let rolledBack = false;
+  let keptFenced: string | undefined;
   const say = (m: string) => ctx.log?.(m);
   const step = (name: FailoverStep['name'], ok: boolean, since: number, message: string) => {
     const s: FailoverStep = { name, ok, ms: Date.now() - since, message };
@@ -335,6 +380,12 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
       'splitBrain',
       'unchanged',
     );
+  }
+  if (o.expectFailedPrimary) {
+    const failed = spec(o.expectFailedPrimary);
+    if (s.writable.includes(failed.key)) throw new FailoverError(`${failed.container} answers as the primary again: no failover needed.`, 'primaryChanged', 'unchanged');
+    const other = s.writable.find((k) => k !== failed.key);
+    if (other) throw new FailoverError(`${spec(other).container} is the primary now (another operation failed over already): no failover of ${failed.container} needed.`, 'primaryChanged', 'unchanged');
   }
   const old = inferOldPrimary(s);
   const standbys = s.nodes.filter((n) => isStandby(n) && n.key !== old?.key);
@@ -361,6 +412,7 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
     oldLsn,
   );
   const maxLag = o.maxLagBytes ?? 1024 * 1024;
+  let lagConfirmed = false;
   const pre = explicit ? cands.find((c) => c.key === explicit!.key)! : chooseCandidate(cands)!;
   step('survey', true, t0, `old primary ${old ? `${old.container} (${old.role})` : 'unknown'}; candidates ${cands.map((c) => `${spec(c.key).container} replay ${c.replayLsn ?? '?'} (${formatBytes(c.behindBytes)} behind)`).join(', ')}`);
   if (!o.requireCaughtUp && pre.behindBytes !== null && pre.behindBytes > maxLag) {
@@ -374,6 +426,7 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
       );
     }
     warnings.push(`${spec(pre.key).container} was ${formatBytes(pre.behindBytes)} behind when it was chosen (confirmed).`);
+    lagConfirmed = true;
   }
 
   // 2 catch up (switchover)
@@ -394,16 +447,21 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
     step('catchUp', true, t0, `${spec(pre.key).container} replayed everything ${old.container} wrote`);
   }
 
+  if (o.signal?.aborted) throw new FailoverError(`${kind === 'switchover' ? 'Switchover' : 'Failover'} cancelled before anything was changed.`, 'cancelled', 'unchanged', steps);
+
   // 3 fence
   t0 = Date.now();
   let fencing: FailoverResult['fencing'];
-  const mode = o.fencing ?? 'stop';
-  const oldRunning = old !== undefined && old.containerState.status === 'running';
-  const actx = { topology: t, containers: ctx.containers };
+  const oldStatus = old?.containerState.status;
+  // A paused (frozen) primary is not down: it keeps its clients' sockets and writes again the
+  // moment it wakes. It cannot shut down cleanly while frozen, so it is killed.
+  const mode: FencingMode = oldStatus === 'paused' ? 'kill' : (o.fencing ?? 'stop');
+  const oldRunning = old !== undefined && (oldStatus === 'running' || oldStatus === 'restarting' || oldStatus === 'paused');
+  const actx: NodeActionContext = { topology: t, containers: ctx.containers, holder: ctx.holder };
   if (old && oldRunning) {
     try {
       const r = mode === 'kill' ? await killNode(actx, old.key) : await stopNode(actx, old.key, { timeoutSec: 10 });
-      fencing = { mode, at: Date.now(), message: r.message };
+      fencing = { mode, at: Date.now(), message: oldStatus === 'paused' ? `${old.container} was paused (hung, not down): ${r.message}` : r.message };
     } catch (e) {
       const m = e instanceof Error ? e.message : String(e);
       throw new FailoverError(`Could not fence ${old.container} (${m}): failover cancelled, nothing promoted; ${old.container} is still the primary.`, 'fenceFailed', 'unchanged', steps, e);
@@ -413,8 +471,20 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
   } else {
     fencing = { mode: 'none', message: 'No old primary was found (no node accepts writes and no replica names its upstream).' };
   }
+  if (old) {
+    // Durable: Start Cluster, Start Node, docker start and compose up leave it fenced until someone chooses.
+    try {
+      await markFenced(actx, old.key, `fenced by a ${kind} (${fencing.mode}); another node is promoted in its place`);
+    } catch (e) {
+      warnings.push(`${old.container} is fenced, but its fence mark could not be written (${e instanceof Error ? e.message : String(e)}): do not start it again before rejoining it.`);
+    }
+  }
   step('fence', true, t0, fencing.message);
   const fencedAt = fencing.at ?? startedAt;
+  if (o.signal?.aborted) {
+    await rollback();
+    throw new FailoverError(`${kind === 'switchover' ? 'Switchover' : 'Failover'} cancelled after fencing, before any promotion; ${restoredState()}`, 'cancelled', restoredState(), steps);
+  }
 
   // 4 choose, on the positions after fencing (a stopped primary sent its last WAL first)
   t0 = Date.now();
@@ -449,12 +519,27 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
       }
     } else {
       chosen = chooseCandidate(cands);
-      because = cands.length > 1 ? 'highest replay LSN' : 'the only healthy replica';
-      if (cands.length > 1 && chosen && cands.every((c) => c === chosen || lsnCmp(c.replayLsn, chosen!.replayLsn) === 0)) because = 'replicas level (same replay LSN): first in order';
+      because = cands.length > 1 ? 'newest timeline, then most WAL received' : 'the only healthy replica';
+      if (cands.length > 1 && chosen && cands.every((c) => c === chosen || (c.timeline === chosen!.timeline && lsnCmp(c.receiveLsn, chosen!.receiveLsn) === 0 && lsnCmp(c.replayLsn, chosen!.replayLsn) === 0))) because = 'replicas level (same timeline and LSNs): first in order';
     }
     if (!chosen) {
       await rollback();
       throw new FailoverError(`${explicit?.container ?? 'The candidate'} stopped answering after the old primary was fenced; ${restoredState()}`, 'noHealthyReplica', restoredState(), steps);
+    }
+    // The lag limit, on the node that is promoted, against the most WAL known (old primary's last LSN or the best standby).
+    const judged = withBehind(pos, oldLsn).find((c) => c.key === chosen!.key);
+    if (!o.requireCaughtUp && judged && judged.behindBytes !== null && judged.behindBytes > maxLag && !lagConfirmed) {
+      const ok = o.confirmLag ? await o.confirmLag(judged, cands) : false;
+      if (!ok) {
+        await rollback();
+        throw new FailoverError(
+          `${spec(judged.key).container} is ${formatBytes(judged.behindBytes)} behind after fencing (more than ${formatBytes(maxLag)}): promoting it would lose those writes; ${restoredState()}`,
+          'candidateBehind',
+          restoredState(),
+          steps,
+        );
+      }
+      warnings.push(`${spec(judged.key).container} was ${formatBytes(judged.behindBytes)} behind when it was promoted (confirmed).`);
     }
   }
   step('choose', true, t0, `${spec(chosen.key).container} (${because}; replay ${chosen.replayLsn})`);
@@ -463,13 +548,24 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
   // 5 promote
   t0 = Date.now();
   let timeline = 0;
+  if (o.signal?.aborted) {
+    await rollback();
+    throw new FailoverError(`${kind === 'switchover' ? 'Switchover' : 'Failover'} cancelled before the promotion; ${restoredState()}`, 'cancelled', restoredState(), steps);
+  }
+  const promote = o.promote ?? (async (c: NodeActionContext, k: NodeKey) => promoteReplica(c, k, { waitSeconds: 60 }));
   try {
     // A busy node may miss the connect deadline: retry while it merely does not answer in time.
-    let r: Awaited<ReturnType<typeof promoteReplica>> | undefined;
+    let r: { timeline: number; message: string } | undefined;
     for (let attempt = 1; !r; attempt++) {
       try {
-        r = await promoteReplica(actx, np.key, { waitSeconds: 60 });
+        r = await promote(actx, np.key);
       } catch (e) {
+        // The first attempt's answer may have been lost after pg_promote() was sent: a node that
+        // is a primary now was promoted by it.
+        if (attempt > 1 && e instanceof NodeActionError && e.problem === 'alreadyPrimary') {
+          r = { timeline: await timelineOf(ctx, np.hostPort), message: `${np.container} promoted (the answer of an earlier attempt was lost)` };
+          break;
+        }
         if (!(e instanceof NodeActionError && e.problem === 'unreachable' && attempt < 4)) throw e;
         say(`${kind} promote: ${np.container} did not answer (attempt ${attempt}), retrying`);
         await sleep(500);
@@ -479,9 +575,19 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
     step('promote', true, t0, r.message);
   } catch (e) {
     const m = e instanceof NodeActionError ? e.message : e instanceof Error ? e.message : String(e);
-    step('promote', false, t0, m);
-    await rollback();
-    throw new FailoverError(`Promotion of ${np.container} failed (${m}); ${restoredState()}`, 'promoteFailed', restoredState(), steps, e);
+    // pg_promote() returning false, or a connection lost after it was sent, does not cancel the
+    // promotion: look at the candidate again before undoing anything.
+    const sent = !(e instanceof NodeActionError && (e.problem === 'notRunning' || e.problem === 'unknownNode'));
+    const became = sent ? await becomesPrimary(ctx, np.hostPort, 15_000) : false;
+    if (became) {
+      timeline = await timelineOf(ctx, np.hostPort);
+      step('promote', true, t0, `${np.container} is a primary after all (${m}): the promotion went through`);
+      warnings.push(`The promotion of ${np.container} reported "${m}", but it completed: the failover went on.`);
+    } else {
+      step('promote', false, t0, m);
+      await rollback(sent ? np.container : undefined);
+      throw new FailoverError(`Promotion of ${np.container} failed (${m}); ${restoredState()}`, 'promoteFailed', restoredState(), steps, e);
+    }
   }
   const promotedAt = Date.now();
 
@@ -561,7 +667,7 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
   if (o.ledger) {
     t0 = Date.now();
     const ledger = o.ledger;
-    const lastOldAck = old ? [...ledger.writes].reverse().find((w) => w.node === old.service && w.ackAt <= fencedAt) : undefined;
+    const lastOldAck = old ? ledger.lastAck((w) => w.node === old.service && w.ackAt <= fencedAt) : undefined;
     const after = lastOldAck?.ackAt ?? startedAt - 60_000;
     const deadline = Date.now() + (o.waitForLoadMs ?? 30_000);
     for (;;) {
@@ -576,7 +682,7 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
         : `No write succeeded on ${np.container} within ${Math.round((o.waitForLoadMs ?? 30_000) / 1000)} s of the promotion (does the load target a fixed node that is now down or read-only?).`;
     }
     try {
-      const present = await presentKeys(t, np.hostPort, ledger);
+      const present = await presentSeqs(t, np.hostPort, ledger);
       rpo = measureRpo(ledger, present, { onNode: old?.service, ackedBefore: promotedAt, failureAt: fencedAt });
     } catch (e) {
       measureNote = `${measureNote ? measureNote + ' ' : ''}RPO could not be measured: ${classifyPgError(e).message}`;
@@ -603,12 +709,23 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
     warnings,
   };
 
-  // Undo the fencing when nothing was promoted: the old primary takes writes again.
-  async function rollback(): Promise<void> {
+  // Undo the fencing when nothing was promoted: the old primary takes writes again. Only when no
+  // other node is writable or may still become so (a promotion whose answer was lost completes
+  // anyway); otherwise the old primary stays fenced and the error says why.
+  async function rollback(mayBePromoting?: string): Promise<void> {
     if (!old || !oldRunning) return;
     const r0 = Date.now();
     try {
-      await startNode(actx, old.key);
+      const now = await surveyCluster(ctx);
+      const writable = now.writable.filter((k) => k !== old.key);
+      if (writable.length || mayBePromoting) {
+        keptFenced = writable.length
+          ? `${writable.map((k) => spec(k).container).join(', ')} accepts writes now`
+          : `${mayBePromoting} was sent pg_promote() and may still finish its promotion`;
+        step('rollback', false, r0, `${old.container} stays fenced: ${keptFenced}`);
+        return;
+      }
+      await startNode(actx, old.key, { unfence: true });
       step('rollback', true, r0, `${old.container} started again: it is the primary, as before`);
       rolledBack = true;
     } catch (e) {
@@ -617,6 +734,31 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
   }
   function restoredState(): string {
     if (!old || !oldRunning) return `the cluster is as it was: ${old?.container ?? 'the primary'} is still down and no replica was promoted.`;
+    if (keptFenced) return `${old.container} stays fenced because ${keptFenced}: starting it could make two primaries. Look at the cluster view; rejoin ${old.container} as a replica once one node is the primary.`;
     return rolledBack ? `rolled back: ${old.container} was started again and is the primary, as before.` : `${old.container} is fenced (${mode === 'kill' ? 'killed' : 'stopped'}) and no replica was promoted: NO node accepts writes. Start ${old.container} (PG HA Workshop: Start Node) or promote a replica.`;
+  }
+}
+
+async function timelineOf(ctx: FailoverContext, port: number): Promise<number> {
+  try {
+    const [r] = await sql<{ tl: number }>(ctx, port, "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tl");
+    return Number(r?.tl ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Polls the node until it leaves recovery (true) or `ms` passes (false). */
+async function becomesPrimary(ctx: FailoverContext, port: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const [r] = await sql<{ rec: boolean }>(ctx, port, 'SELECT pg_is_in_recovery() AS rec');
+      if (r && r.rec === false) return true;
+    } catch {
+      // not answering (yet)
+    }
+    if (Date.now() > deadline) return false;
+    await sleep(250);
   }
 }

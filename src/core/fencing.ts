@@ -3,34 +3,46 @@
 // the older timeline (the promoted node started a new timeline), or the one nothing follows.
 //
 // API (no vscode):
-//   fenceNode(ctx, node, mode)      stop (clean) or kill the container; verifies it no longer answers
+//   fenceNode(ctx, node, mode)      stop (clean) or kill the container; verifies it no longer answers;
+//                                   a paused (hung) container is killed whatever the mode: it is not
+//                                   down, it accepts writes again the moment it wakes. The fence is
+//                                   made durable (fenceMarker.ts): the node does not start again
+//                                   until it is rejoined or started as it is on purpose.
 //   splitBrainAdvice(status)        → { fence, keep, reason } | undefined when there is no split brain
 import { classifyPgError, withNodeClient } from './connection';
-import { killNode, resolveNode, stopNode, type ActionResult, type NodeActionContext } from './nodeActions';
+import { markFenced } from './fenceMarker';
+import { holderOf, killNode, resolveNode, stopNode, type ActionResult, type NodeActionContext } from './nodeActions';
+import { withOperationLock } from './operationLock';
 import type { ClusterStatus } from './status';
 import type { NodeKey } from './topology';
 
 export type FenceMode = 'stop' | 'kill';
 
-export async function fenceNode(ctx: NodeActionContext, node: string, mode: FenceMode = 'stop'): Promise<ActionResult & { stillWritable: boolean }> {
+export async function fenceNode(ctx: NodeActionContext, node: string, mode: FenceMode = 'stop', o: { reason?: string } = {}): Promise<ActionResult & { stillWritable: boolean }> {
   const target = resolveNode(ctx.topology, node);
-  const st = await ctx.containers.state(target.container);
-  const r: ActionResult =
-    st && (st.Status === 'running' || st.Status === 'restarting')
-      ? mode === 'kill'
-        ? await killNode(ctx, node)
-        : await stopNode(ctx, node, { timeoutSec: 10 })
-      : { node: target.key, container: target.container, changed: false, tookMs: 0, message: `${target.container} is already down (${st?.Status ?? 'missing'}): fenced.` };
-  // Verify: nothing answers on its port any more.
-  const stillWritable = await withNodeClient(ctx.topology, target.hostPort, async (c) => !(await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r, {
-    database: 'postgres',
-    connectTimeoutMs: 1500,
-    queryTimeoutMs: 2000,
-  }).catch((e: unknown) => {
-    classifyPgError(e);
-    return false;
+  return withOperationLock(ctx, { holder: holderOf(ctx), what: `Fence ${target.container} (${mode})`, nodes: [target.container] }, async () => {
+    const st = await ctx.containers.state(target.container);
+    const status = st?.Status;
+    const r: ActionResult =
+      status === 'paused'
+        ? { ...(await killNode(ctx, node)), message: `${target.container} was paused (hung, not down): killed, because it would accept writes again the moment it wakes.` }
+        : status === 'running' || status === 'restarting'
+          ? mode === 'kill'
+            ? await killNode(ctx, node)
+            : await stopNode(ctx, node, { timeoutSec: 10 })
+          : { node: target.key, container: target.container, changed: false, tookMs: 0, message: `${target.container} is already down (${status ?? 'missing'}): fenced.` };
+    if (target.kind === 'postgres' && status) await markFenced(ctx, target.key, o.reason ?? `fenced by hand (${mode})`);
+    // Verify: nothing answers on its port any more.
+    const stillWritable = await withNodeClient(ctx.topology, target.hostPort, async (c) => !(await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r, {
+      database: 'postgres',
+      connectTimeoutMs: 1500,
+      queryTimeoutMs: 2000,
+    }).catch((e: unknown) => {
+      classifyPgError(e);
+      return false;
+    });
+    return { ...r, stillWritable };
   });
-  return { ...r, stillWritable };
 }
 
 export interface SplitBrainAdvice {

@@ -20,7 +20,7 @@
 import { Client } from 'pg';
 import { classifyPgError, nodeClientConfig, type PgFailureKind } from './connection';
 import { Emitter, type Disposable } from './emitter';
-import { percentile, WriteLedger, writeKey } from './ledger';
+import { SeqRanges, WriteLedger, writeKey } from './ledger';
 import type { ClusterTopology, NodeKey } from './topology';
 
 export type LoadTarget = 'primary' | 'pgbouncer' | NodeKey;
@@ -299,8 +299,9 @@ export class LoadGenerator implements Disposable {
     const now = Date.now();
     while (this.recent.length && this.recent[0] < now - 1000) this.recent.shift();
     const elapsedMs = this.startedAt ? now - this.startedAt : 0;
-    const last = this.ledger.failures[this.ledger.failures.length - 1];
-    const acked = this.ledger.writes.length;
+    // Counters only: a progress tick costs the same after an hour as after a second.
+    const last = this.ledger.lastFailure;
+    const acked = this.ledger.acked;
     return {
       state: this.state,
       target: this.options.target,
@@ -308,7 +309,7 @@ export class LoadGenerator implements Disposable {
       elapsedMs,
       acked,
       ackedRows: this.ledger.ackedRows,
-      failed: this.ledger.failures.length,
+      failed: this.ledger.failed,
       writesPerSec: this.recent.length,
       avgWritesPerSec: elapsedMs > 0 ? (acked * 1000) / elapsedMs : 0,
       lastError: last ? { at: last.at, message: last.message, kind: last.kind } : undefined,
@@ -395,19 +396,36 @@ export class LoadGenerator implements Disposable {
       for (const w of workers) w.drop();
       this.state = this.cancelled ? 'cancelled' : 'done';
     }
-    const lat = this.ledger.writes.map((w) => w.ackAt - w.sentAt);
+    const lat = this.ledger.latency;
     const result: LoadResult = {
       ...this.progress,
       ledger: this.ledger,
-      latencyMs: {
-        p50: percentile(lat, 50),
-        p95: percentile(lat, 95),
-        p99: percentile(lat, 99),
-        mean: lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : undefined,
-      },
+      latencyMs: { p50: lat.percentile(50), p95: lat.percentile(95), p99: lat.percentile(99), mean: lat.mean },
     };
     this.emitter.fire(result);
     return result;
+  }
+}
+
+/**
+ * Seqs of `ledger`'s run present on the node at `port`, as ranges: the database groups them
+ * (gaps and islands), so the answer is a few ranges however long the run was.
+ */
+export async function presentSeqs(t: ClusterTopology, port: number, ledger: WriteLedger): Promise<SeqRanges> {
+  const c = new Client(nodeClientConfig(t, port, { connectTimeoutMs: 10_000, queryTimeoutMs: 120_000, applicationName: 'pgha-ledger' }));
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    const r = await c.query<{ a: string; b: string }>(
+      `SELECT min(seq)::text AS a, max(seq)::text AS b FROM (
+         SELECT seq, seq - row_number() OVER (ORDER BY seq) AS island
+         FROM (SELECT DISTINCT substr(name, $2)::bigint AS seq FROM users WHERE name LIKE $1) s) g
+       GROUP BY island ORDER BY 1`,
+      [ledger.keyPattern, ledger.keyPattern.length],
+    );
+    return SeqRanges.fromRanges(r.rows.map((row) => [Number(row.a), Number(row.b)] as const));
+  } finally {
+    await c.end().catch(() => undefined);
   }
 }
 

@@ -5,7 +5,10 @@
 // API (no vscode):
 //   resolveNode(topology, nameOrKey)        → NodeTarget (a PostgreSQL node or PgBouncer) | throws
 //   stopNode(ctx, node, { timeoutSec? })    clean shutdown (docker stop)
-//   startNode(ctx, node)                    docker start
+//   startNode(ctx, node, { unfence? })      docker start; refuses a node fenced by a failover (see
+//                                           fenceMarker.ts) unless unfence: true lifts the fence first
+//   Starting, promoting and (in fencing.ts) fencing a PostgreSQL node take the cluster's operation
+//   lock (operationLock.ts): refused with OperationBusyError while another operation runs.
 //   restartNode(ctx, node, { timeoutSec? }) docker restart
 //   killNode(ctx, node, { signal? })        a crash: SIGKILL, no shutdown checkpoint
 //   promoteReplica(ctx, node, { waitSeconds? }) pg_promote(wait => true); refuses a primary / a stopped node
@@ -15,11 +18,19 @@
 // Promotion does not fence the old primary: callers that fail over stop/kill it first.
 import { Containers, DockerError } from '../docker/engine';
 import { classifyPgError, withNodeClient } from './connection';
+import { fenceConsequence, liftFence, readFence } from './fenceMarker';
+import { processHolder, withOperationLock } from './operationLock';
 import type { ClusterTopology, NodeKey, PgNodeSpec } from './topology';
 
 export interface NodeActionContext {
   readonly topology: ClusterTopology;
   readonly containers: Containers;
+  /** Who acts, as the operation lock shows it ("VS Code window (pid 12 on host)"). */
+  readonly holder?: string;
+}
+
+export function holderOf(ctx: { readonly holder?: string }): string {
+  return ctx.holder ?? processHolder('pg-ha-workshop');
 }
 
 export type NodeActionProblem =
@@ -29,6 +40,7 @@ export type NodeActionProblem =
   | 'alreadyPrimary' // promote on a node that is not in recovery
   | 'unreachable' // PostgreSQL does not answer
   | 'promoteFailed'
+  | 'fenced' // the node was fenced by a failover: rejoin it, or start it as it is on purpose
   | 'docker'; // Docker itself failed (not running, no permission, ...)
 
 export class NodeActionError extends Error {
@@ -110,8 +122,31 @@ export async function stopNode(ctx: NodeActionContext, node: string, o: { timeou
   }
 }
 
-export async function startNode(ctx: NodeActionContext, node: string): Promise<ActionResult> {
+export async function startNode(ctx: NodeActionContext, node: string, o: { unfence?: boolean } = {}): Promise<ActionResult> {
   const target = resolveNode(ctx.topology, node);
+  if (target.kind === 'pgbouncer') return startContainer(ctx, target);
+  return withOperationLock(ctx, { holder: holderOf(ctx), what: `Start ${target.container}`, nodes: [target.spec.service] }, async () => {
+    await refuseIfFenced(ctx, target, o.unfence === true);
+    return startContainer(ctx, target);
+  });
+}
+
+/** Throws 'fenced' when a failover fenced the node; with `unfence`, lifts the fence instead. */
+async function refuseIfFenced(ctx: NodeActionContext, target: NodeTarget, unfence: boolean): Promise<void> {
+  if (target.kind !== 'postgres') return;
+  const mark = await readFence(ctx, target.key).catch(() => undefined);
+  if (!mark) return;
+  if (unfence) {
+    await liftFence(ctx, target.key);
+    return;
+  }
+  throw new NodeActionError(
+    `${target.container} is fenced since ${new Date(mark.at).toISOString().slice(11, 19)} UTC (${mark.reason}). Rejoin it as a replica (PG HA Workshop: Rejoin as Replica), or start it as it is on purpose: ${fenceConsequence(target.container)}`,
+    'fenced',
+  );
+}
+
+async function startContainer(ctx: NodeActionContext, target: NodeTarget): Promise<ActionResult> {
   const status = await containerStatus(ctx, target);
   if (status === 'running') return { node: target.key, container: target.container, changed: false, tookMs: 0, message: `${target.container} is already running.` };
   try {
@@ -125,6 +160,7 @@ export async function startNode(ctx: NodeActionContext, node: string): Promise<A
 export async function restartNode(ctx: NodeActionContext, node: string, o: { timeoutSec?: number } = {}): Promise<ActionResult> {
   const target = resolveNode(ctx.topology, node);
   await containerStatus(ctx, target);
+  await refuseIfFenced(ctx, target, false);
   try {
     const [, ms] = await timed(() => ctx.containers.restart(target.container, o.timeoutSec ?? 10));
     return { node: target.key, container: target.container, changed: true, tookMs: ms, message: `${target.container} restarted in ${(ms / 1000).toFixed(1)} s.` };
@@ -136,7 +172,8 @@ export async function restartNode(ctx: NodeActionContext, node: string, o: { tim
 export async function killNode(ctx: NodeActionContext, node: string, o: { signal?: string } = {}): Promise<ActionResult> {
   const target = resolveNode(ctx.topology, node);
   const status = await containerStatus(ctx, target);
-  if (status !== 'running' && status !== 'restarting') {
+  // A paused (frozen) container can be killed: that is how a hung node is fenced.
+  if (status !== 'running' && status !== 'restarting' && status !== 'paused') {
     throw new NodeActionError(`${target.container} is not running (${status}): there is nothing to kill. Start it first if you want to crash it.`, 'notRunning');
   }
   const signal = o.signal ?? 'SIGKILL';
@@ -150,6 +187,10 @@ export async function killNode(ctx: NodeActionContext, node: string, o: { signal
 
 export async function promoteReplica(ctx: NodeActionContext, node: string, o: { waitSeconds?: number } = {}): Promise<PromoteResult> {
   const target = resolveNode(ctx.topology, node);
+  return withOperationLock(ctx, { holder: holderOf(ctx), what: `Promote ${target.container}`, nodes: [target.kind === 'postgres' ? target.spec.service : target.container] }, () => promoteLocked(ctx, target, o));
+}
+
+async function promoteLocked(ctx: NodeActionContext, target: NodeTarget, o: { waitSeconds?: number }): Promise<PromoteResult> {
   if (target.kind !== 'postgres') throw new NodeActionError(`${target.container} is the connection pooler, not a PostgreSQL node: only a replica can be promoted.`, 'unknownNode');
   const status = await containerStatus(ctx, target);
   if (status !== 'running') {
@@ -175,7 +216,7 @@ export async function promoteReplica(ctx: NodeActionContext, node: string, o: { 
         const timeline = tl.rows[0]?.tl ?? 0;
         return { node: target.key, container: target.container, changed: true, tookMs: ms, timeline, message: `${target.container} promoted: it accepts writes on timeline ${timeline} (${ms} ms).` };
       },
-      { connectTimeoutMs: 10_000, queryTimeoutMs: (waitSeconds + 5) * 1000 },
+      { connectTimeoutMs: 30_000, queryTimeoutMs: (waitSeconds + 5) * 1000 },
     );
   } catch (e) {
     if (e instanceof NodeActionError) throw e;

@@ -16,11 +16,20 @@
 //   rejoinAsReplica(ctx, node, { method: 'rewind' | 'clone' | 'auto' }) → RejoinResult
 //   RejoinError.problem 'rewindImpossible' carries `reason` (why) and the pg_rewind output
 //   explainRewindFailure(output) → reason (pure)
+// It holds the cluster's operation lock (operationLock.ts) from the survey to the start; its helper
+// container has a name of its own per run, so no other run can remove it while pg_rewind works.
+// It stops only at safe points when `signal` aborts (before the node is stopped, before the helper
+// starts); a pg_rewind or clone that has started is never interrupted half-way.
+// The node's fence mark (fenceMarker.ts) is removed by the helper once the standby settings are
+// written: a node that did not become a standby stays fenced.
 import type Docker from 'dockerode';
 import type { Containers } from '../docker/engine';
 import { classifyPgError } from './connection';
 import { ensureSlot, replicaConninfo, surveyCluster, waitStreaming, type FailoverContext } from './failover';
-import { resolveNode, startNode, stopNode } from './nodeActions';
+import { holderOf, resolveNode, startNode, stopNode } from './nodeActions';
+import { FENCE_FILE } from './fenceMarker';
+import { withOperationLock } from './operationLock';
+import { randomBytes } from 'node:crypto';
 import { withNodeClient } from './connection';
 import type { PgNodeSpec } from './topology';
 
@@ -31,6 +40,8 @@ export interface RejoinOptions {
   /** How long to wait for the node to stream after its start. Default 90 s. */
   readonly streamTimeoutMs?: number;
   readonly onStep?: (message: string) => void;
+  /** Cancel: honoured at the safe points only (before the node is stopped, before the helper runs). */
+  readonly signal?: AbortSignal;
 }
 
 export interface RejoinResult {
@@ -46,7 +57,7 @@ export interface RejoinResult {
   readonly message: string;
 }
 
-export type RejoinProblem = 'noPrimary' | 'isOnlyPrimary' | 'rewindImpossible' | 'cloneFailed' | 'docker';
+export type RejoinProblem = 'noPrimary' | 'isOnlyPrimary' | 'rewindImpossible' | 'cloneFailed' | 'docker' | 'cancelled';
 
 export class RejoinError extends Error {
   constructor(
@@ -111,7 +122,7 @@ export function helperScript(method: 'rewind' | 'clone', t: FailoverContext['top
   const standby =
     `touch "$D/standby.signal"\n` +
     `printf '%s\\n' "# rejoined as a standby of ${upstream}" ${shellQuote(`primary_conninfo = '${conninfo}'`)} ${shellQuote(`primary_slot_name = '${node.slot}'`)} >> "$D/postgresql.auto.conf"\n` +
-    `chmod 700 "$D"\necho "standby settings written"\n`;
+    `chmod 700 "$D"\nrm -f "$D/${FENCE_FILE}"\necho "standby settings written"\n`;
   return head + work + standby;
 }
 
@@ -119,11 +130,6 @@ async function runHelper(docker: Docker, source: Docker.ContainerInspectInfo, na
   const data = source.Mounts.find((m) => m.Destination === DATA_DIR);
   if (!data) throw new RejoinError(`${source.Name.replace(/^\//, '')} has no volume at ${DATA_DIR}: cannot rewind or clone it.`, 'docker');
   const network = Object.keys(source.NetworkSettings.Networks ?? {})[0];
-  // A helper left by an interrupted earlier run would block the name.
-  await docker
-    .getContainer(name)
-    .remove({ force: true })
-    .catch(() => undefined);
   const helper = await docker.createContainer({
     name,
     Image: source.Config.Image,
@@ -159,6 +165,11 @@ async function runHelper(docker: Docker, source: Docker.ContainerInspectInfo, na
 }
 
 export async function rejoinAsReplica(ctx: FailoverContext & { readonly containers: Containers }, node: string, o: RejoinOptions = {}): Promise<RejoinResult> {
+  const target = resolveNode(ctx.topology, node);
+  return withOperationLock(ctx, { holder: holderOf(ctx), what: `Rejoin ${target.container} as a replica (${o.method ?? 'rewind'})`, nodes: [target.container], signal: o.signal }, () => rejoinLocked(ctx, node, o));
+}
+
+async function rejoinLocked(ctx: FailoverContext & { readonly containers: Containers }, node: string, o: RejoinOptions): Promise<RejoinResult> {
   const t0 = Date.now();
   const t = ctx.topology;
   const target = resolveNode(t, node);
@@ -185,6 +196,10 @@ export async function rejoinAsReplica(ctx: FailoverContext & { readonly containe
     return { node: spec.key, container: spec.container, upstream: primary.service, method: 'alreadyStreaming', output: '', streaming: true, tookMs: Date.now() - t0, message };
   }
 
+  const safePoint = (where: string) => {
+    if (o.signal?.aborted) throw new RejoinError(`Rejoin of ${spec.container} cancelled ${where}.`, 'cancelled');
+  };
+  safePoint(`before anything was changed: ${spec.container} is as it was`);
   // Fence/stop the node: pg_rewind needs the target stopped.
   const st = await ctx.containers.state(spec.container);
   if (!st) throw new RejoinError(`${spec.container} does not exist: start the cluster first.`, 'docker');
@@ -202,7 +217,9 @@ export async function rejoinAsReplica(ctx: FailoverContext & { readonly containe
   }
 
   const info = await ctx.containers.inspect(spec.container);
-  const helperName = `${t.containerPrefix}pgha-rejoin-${spec.service}`;
+  safePoint(`after ${spec.container} was stopped, before pg_rewind: it stays stopped (and fenced if it was), unchanged`);
+  // A name per run: a second rejoin (refused by the lock anyway) could never remove this one's helper.
+  const helperName = `${t.containerPrefix}pgha-rejoin-${spec.service}-${randomBytes(3).toString('hex')}`;
   let done: RejoinResult['method'];
   let output = '';
   let rewindFailure: string | undefined;
@@ -236,7 +253,7 @@ export async function rejoinAsReplica(ctx: FailoverContext & { readonly containe
   }
 
   say('starting it as a standby');
-  await startNode(ctx, spec.key);
+  await startNode(ctx, spec.key, { unfence: true });
   const streaming = await waitStreaming(ctx, primary.hostPort, spec.service, o.streamTimeoutMs ?? 90_000);
   const how = done! === 'clone' ? 'fresh clone' : done! === 'noRewindNeeded' ? 'no rewind needed' : 'pg_rewind';
   const message = streaming

@@ -238,7 +238,7 @@ async function ensureEngine(docker: Docker, action: string): Promise<void> {
  * holds the cluster's ports. Returns when Compose returns (the primary is healthy, replicas
  * may still be cloning): wait for replication separately.
  */
-export async function composeUp(t: ClusterTopology, opts: ComposeOptions = {}): Promise<void> {
+export async function composeUp(t: ClusterTopology, opts: ComposeOptions & { only?: readonly string[] } = {}): Promise<void> {
   const docker = opts.docker ?? createDockerClient();
   const action = 'start the cluster';
   await ensureEngine(docker, action);
@@ -246,7 +246,8 @@ export async function composeUp(t: ClusterTopology, opts: ComposeOptions = {}): 
   if (conflicts.length > 0) {
     throw new ComposeError(conflicts.map((c) => c.message).join('\n'), 'portTaken', { port: conflicts[0].port });
   }
-  await compose(t, ['up', '-d'], action, opts);
+  // `only`: these services and not their dependencies (a fenced node must not be started as one).
+  await compose(t, ['up', '-d', ...(opts.only ? ['--no-deps', ...opts.only] : [])], action, opts);
 }
 
 /** Stops and removes the cluster's containers and network; with `volumes`, its data too. */

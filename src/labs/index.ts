@@ -3,9 +3,11 @@
 // command calls src/core/labs and turns a LabError into a message that says what to do; a lab
 // refused because the topology is not the standard one offers to reset the cluster.
 import * as vscode from 'vscode';
+import { processHolder, withOperationLock } from '../core/operationLock';
 import { AutoFailoverWatcher, DEFAULT_AUTO_FAILOVER, validateAutoFailoverSettings, type AutoFailoverSettings } from '../core/autoFailover';
 import { renderFailoverReport } from '../core/failoverReport';
 import { checkCascade, setupCascade, undoCascade, type LabResult } from '../core/labs/cascade';
+import { requiringTrust } from '../commands/common';
 import { LabError, standardTopologyProblems, surveyCluster, type LabCheck, type LabContext } from '../core/labs/common';
 import { checkDelayed, copyRowsToPrimary, DEFAULT_DELAY, parseDelay, pauseReplay, readRowsFromDelayed, resumeReplay, setupDelayed, undoDelayed } from '../core/labs/delayed';
 import { measureSyncLatency, WORKSHOP_SYNC_CONFIG } from '../core/labs/syncLatency';
@@ -17,7 +19,7 @@ const t = vscode.l10n.t;
 const RESET = 'pgHaWorkshop.resetCluster';
 
 function labContext(services: Services): LabContext {
-  return { topology: services.topology(), containers: services.containers(), log: (m) => services.log.info(m) };
+  return { topology: services.topology(), containers: services.containers(), log: (m) => services.log.info(m), holder: processHolder('VS Code window') };
 }
 
 async function report(services: Services, e: unknown): Promise<void> {
@@ -35,7 +37,10 @@ async function report(services: Services, e: unknown): Promise<void> {
 
 async function run<T>(services: Services, title: string, f: (ctx: LabContext) => Promise<T>): Promise<T | undefined> {
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, () => f(labContext(services)));
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, () => {
+      const c = labContext(services);
+      return withOperationLock(c, { holder: c.holder ?? processHolder('VS Code window'), what: title }, () => f(c));
+    });
   } catch (e) {
     await report(services, e);
     return undefined;
@@ -69,7 +74,7 @@ function autoFailoverSettings(): { enabled: boolean; settings: AutoFailoverSetti
 }
 
 export function registerLabs(context: vscode.ExtensionContext, services: Services): void {
-  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
+  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, requiringTrust(f)));
 
   // Exercise 1: synchronous replication (the sync-replication core), and its latency cost.
   reg('pgHaWorkshop.lab.sync.setup', () =>
@@ -177,7 +182,9 @@ export function registerLabs(context: vscode.ExtensionContext, services: Service
       void vscode.window.showErrorMessage(t('Automatic failover settings: {0}', problems.join(' ')));
       return;
     }
-    if (!enabled) {
+    // The watcher kills containers: never in an untrusted workspace (its settings are machine-scoped
+    // and restricted too, so a workspace cannot switch it on).
+    if (!enabled || !vscode.workspace.isTrusted) {
       watcher?.dispose();
       watcher = undefined;
       services.autoFailover = undefined;
@@ -187,7 +194,7 @@ export function registerLabs(context: vscode.ExtensionContext, services: Service
       watcher.configure(settings);
       return;
     }
-    watcher = new AutoFailoverWatcher(labContext(services), settings);
+    watcher = new AutoFailoverWatcher({ ...labContext(services), holder: processHolder('automatic failover in a VS Code window') }, settings);
     services.autoFailover = watcher;
     watcher.onDidFailover((r) => {
       const text = t('Automatic failover: {0} failed (detected in {1}); {2} accepts writes {3} after the first failed probe.', r.failedPrimary.container, formatDuration(r.detectionMs), r.result.newPrimary.container, formatDuration(r.outageMs));
@@ -201,6 +208,7 @@ export function registerLabs(context: vscode.ExtensionContext, services: Service
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('pgHaWorkshop.autoFailover')) applyWatcher();
     }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => applyWatcher()),
     { dispose: () => watcher?.dispose() },
   );
   applyWatcher();

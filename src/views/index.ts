@@ -11,7 +11,8 @@ const t = vscode.l10n.t;
 export const CLUSTER_VIEW_ID = 'pgHaWorkshop.cluster';
 
 /** Alerts that also pop up (once per occurrence); the others are shown in the view only. */
-const NOTIFY: ReadonlySet<Alert['kind']> = new Set(['splitBrain', 'lagOverThreshold', 'slotRetainedWal', 'timelineDivergence', 'tooFewStreamingReplicas']);
+// Split brain is not here: it raises exactly one prompt, the split-brain watcher's (commands/splitBrainWatcher.ts).
+const NOTIFY: ReadonlySet<Alert['kind']> = new Set(['lagOverThreshold', 'slotRetainedWal', 'timelineDivergence', 'tooFewStreamingReplicas']);
 
 export function registerClusterView(context: vscode.ExtensionContext, services: Services): void {
   const tree = new ClusterTreeProvider();

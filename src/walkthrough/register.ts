@@ -32,6 +32,8 @@ import { pointsFromSamples } from '../core/labs/lagSeries';
 import { checkPrerequisites } from '../core/prerequisites';
 import { startNode } from '../core/nodeActions';
 import type { Services } from '../services';
+import { confirmedByUser } from '../commands/common';
+import { processHolder, withOperationLock } from '../core/operationLock';
 import { DemoCommands, OPEN_WALKTHROUGH_COMMAND, passedKey, SHOW_RESULTS_COMMAND, WALKTHROUGH_ID } from './demoIds';
 import { DemoResults } from './results';
 import { DemoResultsPanel } from './resultsPanel';
@@ -61,7 +63,7 @@ function fixFor(missing: Missing, demo: DemoId): { label: string; run: () => The
       return { label: t('Start the Cluster First'), run: cmd(DemoCommands.start) };
     case 'replicas':
     case 'primary':
-      return { label: t('Reset the Cluster First'), run: cmd('pgHaWorkshop.resetCluster', { confirm: false }) };
+      return { label: t('Reset the Cluster First'), run: cmd('pgHaWorkshop.resetCluster', confirmedByUser({})) };
     case 'splitBrain':
       return demo === 'demo6' ? undefined : { label: t('Resolve It with Demo 6 First'), run: cmd(DemoCommands.demo6, { fix: 'no' }) };
     case 'failover':
@@ -138,7 +140,10 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
     try {
       const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) => {
         const c = ctx();
-        return body({ ...c, log: (m) => { c.log?.(m); progress.report({ message: m.replace(/^[^:]+: /, '').slice(0, 140) }); } }, progress);
+        // One cluster operation at a time: a demo that runs holds the lock (its failover, fence and rejoin reuse it).
+        return withOperationLock(c, { holder: processHolder('VS Code window'), what: title }, () =>
+          body({ ...c, log: (m) => { c.log?.(m); progress.report({ message: m.replace(/^[^:]+: /, '').slice(0, 140) }); } }, progress),
+        );
       });
       return await record(r);
     } catch (e) {

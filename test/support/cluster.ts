@@ -25,6 +25,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { nodeClientConfig } from '../../src/core/connection';
+import { fencedNodes } from '../../src/core/fenceMarker';
 import { topologyFromEnv, topologyEnv, type NodeKey } from '../../src/core/topology';
 import { composeDown, composePs, composeUp } from '../../src/docker/compose';
 import { Containers, createDockerClient } from '../../src/docker/engine';
@@ -200,7 +201,13 @@ async function recreate(t: Ctx | undefined, why: string): Promise<void> {
 export async function clusterUp(t?: Ctx): Promise<void> {
   const started = Date.now();
   const ps = await composePs(topology, docker);
-  const before = ps.length > 0 ? await deviation().catch((e: Error) => `unreachable: ${e.message}`) : 'no cluster';
+  // A node fenced by a failover does not start again by itself (fenceMarker.ts): recreate.
+  const fenced = ps.length > 0 ? await fencedNodes({ topology, containers }).catch(() => []) : [];
+  const before = fenced.length
+    ? `${fenced.map((f) => f.container).join(', ')} fenced by a failover`
+    : ps.length > 0
+      ? await deviation().catch((e: Error) => `unreachable: ${e.message}`)
+      : 'no cluster';
   if (!before && (await standardAndStreaming().catch(() => false))) return;
   if (before && ps.length > 0 && !/ is (exited|created|paused|restarting)| does not exist|^unreachable/.test(before)) await recreate(t, before);
   else await startAndWaitHealthy();

@@ -38,12 +38,12 @@ export async function primaryFailover(ctx: DemoContext, o: { outageMs?: number; 
   let fo: FailoverResult | undefined;
   let stopped = false;
   try {
-    while (load.ledger.writes.length < 10 && !loadDone && Date.now() - started < 10_000) await sleep(50);
+    while (load.ledger.acked < 10 && !loadDone && Date.now() - started < 10_000) await sleep(50);
     say(`docker stop ${primary.container} (primary failure)`);
     await stopNode(ctx, primary.key, { timeoutSec: 10 });
     stopped = true;
     await sleep(o.outageMs ?? 2000);
-    say(`no primary for ${o.outageMs ?? 2000} ms so far (${load.ledger.failures.length} writes failed until now; the report counts them all); promoting ${candidate.container}`);
+    say(`no primary for ${o.outageMs ?? 2000} ms so far (${load.ledger.failed} writes failed until now; the report counts them all); promoting ${candidate.container}`);
     fo = await failover(ctx, { candidate: candidate.key, ledger: load.ledger, loadRunning: () => !loadDone, waitForLoadMs: 20_000 });
     await sleep(500);
   } catch (e) {

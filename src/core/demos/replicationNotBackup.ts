@@ -145,7 +145,7 @@ export async function replicationNotBackup(ctx: DemoContext): Promise<DemoResult
     // Wait for acknowledged writes rather than for time: on a loaded machine the load starts late.
     const acked = async (n: number) => {
       const until = Date.now() + 60_000;
-      while (load.ledger.writes.length < n && Date.now() < until) await sleep(100);
+      while (load.ledger.acked < n && Date.now() < until) await sleep(100);
     };
     await acked(LOAD_RATE * 2);
     t0 = Date.now();
@@ -153,7 +153,7 @@ export async function replicationNotBackup(ctx: DemoContext): Promise<DemoResult
     const dumpStartedAt = Date.now();
     const dumpFile = await dumpDatabase(bctx);
     const dump = { name: dumpFile.name, ms: Date.now() - t0, bytes: dumpFile.sizeBytes };
-    await acked(load.ledger.writes.length + LOAD_RATE * 2);
+    await acked(load.ledger.acked + LOAD_RATE * 2);
 
     // The mistake.
     phase = 'mistake';
@@ -199,12 +199,12 @@ export async function replicationNotBackup(ctx: DemoContext): Promise<DemoResult
       await r1.end().catch(() => undefined);
       await r2.end().catch(() => undefined);
     }
-    await acked(load.ledger.writes.length + LOAD_RATE);
+    await acked(load.ledger.acked + LOAD_RATE);
     load.cancel();
     await loadRun;
     loadRun = undefined;
     const ledger = load.ledger;
-    say(`load stopped: ${ledger.writes.length} writes acknowledged, ${ledger.failures.length} failed`);
+    say(`load stopped: ${ledger.acked} writes acknowledged, ${ledger.failed} failed`);
 
     // (a) The delayed replica: pause replay just before it would apply the mistake. The connection
     // is opened first, so the pause itself is one round trip.

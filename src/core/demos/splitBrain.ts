@@ -74,7 +74,8 @@ export async function splitBrain(ctx: DemoContext): Promise<DemoResult<SplitBrai
   try {
     if (!s.splitBrain) {
       say(`docker start ${old.container} (the old primary, DON'T DO THIS IN PRODUCTION)`);
-      await startNode(ctx, old.key);
+      // On purpose, to show the split brain: the failover fenced it, the demo lifts that fence.
+      await startNode(ctx, old.key, { unfence: true });
       await waitUntilReady(ctx, old.key, 60_000);
     } else {
       say(`split brain already there: ${old.container} and ${primary.container} both accept writes`);
