@@ -12,9 +12,9 @@
 //   4 choose          re-read positions once the old primary is gone: highest replay LSN, then
 //                     highest receive LSN (Patroni/repmgr); the explicit candidate otherwise
 //   5 promote         pg_promote(); on failure the old primary is started again (rollback)
-//   6 checkpoint      on the new primary (pg_rewind of the old primary needs it)
-//   7 replicas        slot on the new primary + primary_conninfo/primary_slot_name + reload
-//   8 pgbouncer       [databases] host + RELOAD
+//   6 pgbouncer       [databases] host + RELOAD (first: the clients' outage ends here)
+//   7 checkpoint      on the new primary (pg_rewind of the old primary needs it)
+//   8 replicas        slot on the new primary + primary_conninfo/primary_slot_name + reload
 //   9 measure         RTO/RPO from the ledger
 //
 // API (no vscode; the automatic-failover watcher and the walkthrough call it):
@@ -75,6 +75,8 @@ export interface FailoverOptions {
   readonly loadRunning?: () => boolean;
   readonly onStep?: (step: FailoverStep) => void;
   readonly kind?: 'failover' | 'switchover';
+  /** Called once the failover is certain to start, just before fencing (a switchover PAUSEs PgBouncer here). */
+  readonly beforeFence?: () => Promise<void>;
 }
 
 export interface FailoverStep {
@@ -395,6 +397,7 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
   }
 
   // 3 fence
+  if (o.beforeFence) await o.beforeFence();
   t0 = Date.now();
   let fencing: FailoverResult['fencing'];
   const mode = o.fencing ?? 'stop';
@@ -485,15 +488,6 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
   }
   const promotedAt = Date.now();
 
-  // 6 checkpoint
-  t0 = Date.now();
-  try {
-    await sql(ctx, np.hostPort, 'CHECKPOINT', [], 60_000);
-    step('checkpoint', true, t0, `CHECKPOINT on ${np.container} (pg_rewind reads its new timeline from it)`);
-  } catch (e) {
-    step('checkpoint', false, t0, `CHECKPOINT on ${np.container} failed: ${classifyPgError(e).message}`);
-  }
-
   // Synchronous replication: a new primary that would wait for itself would hang every commit.
   t0 = Date.now();
   try {
@@ -513,7 +507,30 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
     step('syncConfig', false, t0, `could not check synchronous_standby_names: ${classifyPgError(e).message}`);
   }
 
-  // 7 other replicas
+  // 6 PgBouncer, right after the promotion: clients through it wait for nothing else
+  let pgbouncer: FailoverResult['pgbouncer'];
+  if (o.repointPgBouncer ?? true) {
+    t0 = Date.now();
+    try {
+      const r = await repointPgBouncer({ topology: t, containers: ctx.containers }, np.service);
+      pgbouncer = { ok: true, message: r.changed ? `PgBouncer now sends ${t.superuser.database} to ${np.service} (was ${r.from.join(', ')}; RELOAD)` : `PgBouncer already pointed at ${np.service}` };
+    } catch (e) {
+      pgbouncer = { ok: false, message: e instanceof Error ? e.message : String(e) };
+      warnings.push(pgbouncer.message);
+    }
+    step('pgbouncer', pgbouncer.ok, t0, pgbouncer.message);
+  }
+
+  // 7 checkpoint
+  t0 = Date.now();
+  try {
+    await sql(ctx, np.hostPort, 'CHECKPOINT', [], 60_000);
+    step('checkpoint', true, t0, `CHECKPOINT on ${np.container} (pg_rewind reads its new timeline from it)`);
+  } catch (e) {
+    step('checkpoint', false, t0, `CHECKPOINT on ${np.container} failed: ${classifyPgError(e).message}`);
+  }
+
+  // 8 other replicas
   const replicas: { key: NodeKey; container: string; ok: boolean; message: string }[] = [];
   if (o.repointReplicas ?? true) {
     t0 = Date.now();
@@ -538,20 +555,6 @@ export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): P
     );
     step('replicas', replicas.every((r) => r.ok), t0, replicas.map((r) => r.message).join('; ') || 'no other replica');
     for (const r of replicas) if (!r.ok) warnings.push(r.message);
-  }
-
-  // 8 PgBouncer
-  let pgbouncer: FailoverResult['pgbouncer'];
-  if (o.repointPgBouncer ?? true) {
-    t0 = Date.now();
-    try {
-      const r = await repointPgBouncer({ topology: t, containers: ctx.containers }, np.service);
-      pgbouncer = { ok: true, message: r.changed ? `PgBouncer now sends ${t.superuser.database} to ${np.service} (was ${r.from.join(', ')}; RELOAD)` : `PgBouncer already pointed at ${np.service}` };
-    } catch (e) {
-      pgbouncer = { ok: false, message: e instanceof Error ? e.message : String(e) };
-      warnings.push(pgbouncer.message);
-    }
-    step('pgbouncer', pgbouncer.ok, t0, pgbouncer.message);
   }
 
   // 9 measure

@@ -36,9 +36,12 @@ export async function injectFault(ctx: FailoverContext, kind: FaultKind, contain
     case 'pause':
       await docker.getContainer(container).pause();
       return { message: `docker pause ${container} (hung: it keeps its sockets but answers nothing)` };
-    case 'unpause':
+    case 'unpause': {
+      const st = await c.state(container);
+      if (!st?.Paused) return { message: `${container} is not paused (${st?.Status ?? 'missing'}): it was fenced` };
       await docker.getContainer(container).unpause();
       return { message: `docker unpause ${container}` };
+    }
     case 'disconnect': {
       const info = await c.inspect(container);
       const nets = Object.entries(info.NetworkSettings.Networks ?? {});
