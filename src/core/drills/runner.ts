@@ -203,6 +203,12 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
       await sleep(step.wait);
       return;
     }
+    if ('waitFor' in step && step.waitFor === 'writes') {
+      const from = Date.now();
+      progress('wait', `${label}waiting until writes are acknowledged again (at most ${fmtMs(step.timeout)})`);
+      while (!writer?.writes.some((x) => x.outcome === 'ok' && x.doneAt > from) && Date.now() - from < step.timeout) await sleep(100);
+      return;
+    }
     if ('waitFor' in step) {
       progress('wait', `${label}waiting for the automatic failover (at most ${fmtMs(step.timeout)})`);
       const deadline = Date.now() + step.timeout;

@@ -35,6 +35,8 @@ export type DrillStep =
   | { readonly wait: number }
   /** Wait until the armed automatic-failover watcher has failed over (or given up). */
   | { readonly waitFor: 'auto-failover'; readonly timeout: number }
+  /** Wait until the writer gets a write acknowledged again (a node restarting is slow on a busy machine). */
+  | { readonly waitFor: 'writes'; readonly timeout: number }
   | { readonly fault: FaultKind; readonly node: NodeRef; readonly megabytes?: number }
   | {
       readonly action: ActionKind;
@@ -123,8 +125,8 @@ function parseStep(raw: unknown, where: string): DrillStep {
   const s = obj(raw, where);
   if ('wait' in s) return { wait: parseDuration(s.wait, `${where} wait`) };
   if ('wait-for' in s) {
-    oneOf(s['wait-for'], ['auto-failover'] as const, `${where} wait-for`);
-    return { waitFor: 'auto-failover', timeout: s.timeout === undefined ? 60_000 : parseDuration(s.timeout, `${where} timeout`) };
+    const what = oneOf(s['wait-for'], ['auto-failover', 'writes'] as const, `${where} wait-for`);
+    return { waitFor: what, timeout: s.timeout === undefined ? 60_000 : parseDuration(s.timeout, `${where} timeout`) };
   }
   if ('fault' in s) {
     const fault = oneOf(s.fault, FAULT_KINDS, `${where} fault`);
