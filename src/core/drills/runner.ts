@@ -248,12 +248,13 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
             confirmLag: step.acceptDataLoss ? async () => true : undefined,
             onStep: (s) => {
               progress('step', `   ${s.name}: ${s.message}`);
+              // The 'choose' step's message starts with the chosen node's container name.
+              if (s.name === 'choose') {
+                const chosen = t.nodes.find((x) => s.message.startsWith(`${x.container} `));
+                if (chosen) refs.newPrimary = chosen.key;
+              }
               if (step.during && s.name === step.during.step) {
                 const d = step.during;
-                // The new primary is known once 'choose' or 'promote' is reported.
-                const m = /^(\S+)/.exec(s.message)?.[1];
-                const chosen = t.nodes.find((x) => x.container === m);
-                if (chosen && d.node === 'new-primary') refs.newPrimary = chosen.key;
                 void fault({ fault: d.fault, node: d.node } as DrillStep & { fault: unknown }, '   during the failover: ').catch((e: Error) => progress('note', `fault during the failover failed: ${e.message}`));
               }
             },

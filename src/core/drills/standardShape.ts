@@ -6,6 +6,7 @@
 // API (no vscode): standardShapeProblem(ctx) → string | undefined; restoreStandardShape(ctx, note)
 import { composeDown, composeUp } from '../../docker/compose';
 import { surveyCluster, type FailoverContext } from '../failover';
+import { setSynchronousReplication } from '../syncReplication';
 import { healPartitionsAndPauses } from './faults';
 
 export async function standardShapeProblem(ctx: FailoverContext): Promise<string | undefined> {
@@ -35,6 +36,12 @@ export async function restoreStandardShape(ctx: FailoverContext, note: (m: strin
   // A node that was just restarted may need a moment to stream again.
   for (let i = 0; why && i < 10 && !/split brain|the primary is|points at|synchronous|is (exited|created|missing|dead)/.test(why); i++) {
     await sleep(500);
+    why = await standardShapeProblem(ctx).catch((e: Error) => e.message);
+  }
+  if (why?.startsWith('synchronous_standby_names')) {
+    // Only the replication mode differs: switching it back is enough.
+    await setSynchronousReplication(ctx, { method: 'async' });
+    note('back to asynchronous replication');
     why = await standardShapeProblem(ctx).catch((e: Error) => e.message);
   }
   if (!why) return;
