@@ -33,6 +33,23 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function restoreStandardShape(ctx: FailoverContext, note: (m: string) => void, timeoutMs = 300_000): Promise<void> {
   for (const m of await healPartitionsAndPauses(ctx).catch((e: Error) => [`could not heal: ${e.message}`])) note(m);
   let why = await standardShapeProblem(ctx).catch((e: Error) => e.message);
+  // A replica or PgBouncer that was only stopped or killed comes back by starting it.
+  const restartable = [...ctx.topology.nodes.filter((n) => n.key !== 'primary').map((n) => n.container), ctx.topology.pgbouncer.container];
+  const down = why && /^(\S+) is (exited|created)$/.exec(why);
+  if (down && restartable.includes(down[1])) {
+    for (const name of restartable) {
+      const st = await ctx.containers.state(name);
+      if (st && st.Status !== 'running') {
+        await ctx.containers.start(name);
+        note(`started ${name}`);
+      }
+    }
+    for (let i = 0; i < 120; i++) {
+      why = await standardShapeProblem(ctx).catch((e: Error) => e.message);
+      if (!why || /split brain|the primary is|points at/.test(why)) break;
+      await sleep(500);
+    }
+  }
   // A node that was just restarted may need a moment to stream again.
   for (let i = 0; why && i < 10 && !/split brain|the primary is|points at|synchronous|is (exited|created|missing|dead)/.test(why); i++) {
     await sleep(500);
