@@ -131,9 +131,10 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
     records.push({ type: 'header', version: HISTORY_VERSION, drill: spec.name, title: spec.title, runId: writer.runId, startedAt, via: w.via, sync: spec.setup.sync || 'off' });
     writer.start();
     progress('setup', `writer started: ${w.clients} clients through ${w.via === 'pgbouncer' ? t.pgbouncer.container : spec0('primary').container}`);
-    const warm = Date.now() + 20_000;
-    while (writer.acknowledged < 10 && Date.now() < warm) await sleep(100);
-    if (writer.acknowledged === 0) throw new Error('the writer got no write acknowledged within 20 s before any fault: the cluster does not accept writes.');
+    // A few acknowledged writes before any fault (a busy machine may need a while for the first).
+    const warm = Date.now() + 60_000;
+    while (writer.acknowledged < 5 && Date.now() < warm) await sleep(100);
+    if (writer.acknowledged === 0) throw new Error('the writer got no write acknowledged within 60 s before any fault: the cluster does not accept writes.');
 
     for (const [i, step] of spec.steps.entries()) {
       await runStep(step, i + 1);
