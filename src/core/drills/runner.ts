@@ -7,7 +7,7 @@
 //   runDrill(ctx, spec, { onProgress?, historyDir? }) → DrillRun
 //   evaluateExpectations(spec, report, facts)          → ExpectationResult[] (pure)
 import * as path from 'node:path';
-import { withNodeClient } from '../connection';
+import { classifyPgError, withNodeClient } from '../connection';
 import { AutoFailoverWatcher, DEFAULT_AUTO_FAILOVER, type AutoFailoverReport } from '../autoFailover';
 import { failover, FailoverError, parseSyncNames, surveyCluster, type FailoverContext, type FailoverResult } from '../failover';
 import { fenceNode } from '../fencing';
@@ -18,7 +18,7 @@ import { switchover } from '../switchover';
 import { setSynchronousReplication } from '../syncReplication';
 import type { NodeKey, PgNodeSpec } from '../topology';
 import { checkHistory, observeTables, type HistoryReport } from '../history/checker';
-import { HISTORY_VERSION, saveHistory, type EventRecord, type HistoryRecord } from '../history/history';
+import { HISTORY_TABLE, HISTORY_VERSION, saveHistory, type EventRecord, type HistoryRecord } from '../history/history';
 import { DrillWriter, ensureHistoryTable } from '../history/writer';
 import { injectFault } from './faults';
 import type { DrillSpec, DrillStep, Expectation, NodeRef } from './spec';
@@ -117,7 +117,9 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
       await restoreStandardShape(ctx, (m) => progress('note', m));
     }
     const primaryPort = spec0('primary').hostPort;
-    await ensureHistoryTable(t, primaryPort);
+    await ensureHistoryTable(t, primaryPort).catch((e: unknown) => {
+      throw new Error(`could not create the drill table ${HISTORY_TABLE} on ${spec0('primary').container} (port ${primaryPort}): ${classifyPgError(e).message}. Is the cluster up and the machine not overloaded?`);
+    });
     if (spec.setup.sync) {
       const p = parseSyncNames(spec.setup.sync);
       if (!p) throw new Error(`setup.sync "${spec.setup.sync}" is not a synchronous_standby_names value.`);
