@@ -63,7 +63,11 @@ export async function restoreStandardShape(ctx: FailoverContext, note: (m: strin
   }
   if (!why) return;
   note(`recreating the cluster (${why})`);
-  await composeDown(ctx.topology, { volumes: true });
+  // On a busy engine a container can still hold the network when compose removes it: try twice.
+  await composeDown(ctx.topology, { volumes: true }).catch(async () => {
+    await sleep(3000);
+    await composeDown(ctx.topology, { volumes: true });
+  });
   await composeUp(ctx.topology);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
