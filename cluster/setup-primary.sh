@@ -28,7 +28,7 @@ initialize() {
   trap 'log "initialization failed; cleaning $PGDATA"; pg_ctl -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PGDATA"/* "$PGDATA"/.[!.]* 2>/dev/null || true' EXIT
   initdb -D "$PGDATA" -U postgres --encoding=UTF8 --no-locale --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   # Listen on the socket only while the init scripts run: nobody connects to a half-made cluster.
-  pg_ctl -D "$PGDATA" -w -t 60 -o "-c config_file=$CONF -c listen_addresses='' -c cluster_name=$NODE" start
+  pg_ctl -D "$PGDATA" -w -t 60 -o "-c config_file=$CONF -c listen_addresses='' -c cluster_name=$NODE -c archive_mode=off" start
   for f in "$INIT_DIR"/*.sql; do
     [ -e "$f" ] || continue
     log "running $(basename "$f")"
@@ -44,4 +44,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 fi
 chmod 700 "$PGDATA"
 if [ -f "$PGDATA/standby.signal" ]; then log "starting as a standby (standby.signal present)"; else log "starting"; fi
-exec postgres -D "$PGDATA" -c config_file="$CONF" -c cluster_name="$NODE" "$@"
+# WAL archiving needs the backup volume (docker-compose.yml mounts it at /backup).
+. /pgha/lib/archive.sh
+wal_archive_setup
+[ "$ARCHIVE" = on ] || log "no writable /backup/wal: WAL archiving is off (recreate the cluster to get the backup volume)"
+exec postgres -D "$PGDATA" -c config_file="$CONF" -c cluster_name="$NODE" -c archive_mode="$ARCHIVE" "$@"

@@ -32,7 +32,10 @@ if [ "${1:-}" = postgres ]; then shift; fi
 
 start() {
   chmod 700 "$PGDATA"
-  exec postgres -D "$PGDATA" -c config_file="$CONF" -c cluster_name="$NODE" "$@"
+  # A standby does not archive (archive_mode=on); once promoted it archives to the same place.
+  . /pgha/lib/archive.sh
+  wal_archive_setup
+  exec postgres -D "$PGDATA" -c config_file="$CONF" -c cluster_name="$NODE" -c archive_mode="$ARCHIVE" "$@"
 }
 
 q() { # q HOST SQL: one value, or failure

@@ -9,6 +9,7 @@
 //   node scripts/screenshots.mjs [--only sidebar,notebook] [--out DIR] [--theme "Default Light Modern"]
 //                                [--width 1400 --height 900] [--no-run-cells] [--locale id]
 //                                [--demos "PG HA Workshop Demo: Check Prerequisites,..."] [--step "Demo 1"] [--prefix id-]
+//                                [--expand "Backups"]   (tree rows to expand in the sidebar shot)
 // --demos runs those palette commands (full titles, e.g. "PG HA Workshop Demo: Check Prerequisites")
 // before the walkthrough shot, so it shows their steps ticked; --locale id shows the extension in
 // Bahasa Indonesia; --prefix names the files (id-sidebar.png, ...).
@@ -31,6 +32,7 @@ const { values: opt } = parseArgs({
     demos: { type: 'string', default: '' },
     step: { type: 'string', default: 'Demo 1' },
     prefix: { type: 'string', default: '' },
+    expand: { type: 'string', default: '' },
   },
 });
 const shots = new Set(opt.only.split(',').map((s) => s.trim()));
@@ -102,9 +104,13 @@ try {
     // (welcome content with a button: past "Looking for a Docker engine…").
     await page.waitForSelector('.part.sidebar .monaco-list-row, .part.sidebar .welcome-view-content .monaco-button', { timeout: 120_000 });
     await sleep(5000);
-    // Expand the first two nodes (primary and replica1) to show their figures.
-    for (const i of [1, 0]) {
-      const row = page.locator('.part.sidebar .monaco-list-row[aria-level="1"]').nth(i);
+    // Expand the first two nodes (primary and replica1) to show their figures, or the rows named
+    // by --expand (labels, comma-separated, e.g. "Backups").
+    const named = opt.expand.split(',').map((s) => s.trim()).filter(Boolean);
+    const rows = named.length
+      ? named.map((label) => page.locator(`.part.sidebar .monaco-list-row[aria-level="1"][aria-label^="${label}"]`).first())
+      : [1, 0].map((i) => page.locator('.part.sidebar .monaco-list-row[aria-level="1"]').nth(i));
+    for (const row of rows) {
       if (await row.count()) await row.click().then(() => page.keyboard.press('ArrowRight')).catch(() => undefined);
     }
     await sleep(1500);

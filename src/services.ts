@@ -23,6 +23,10 @@ export interface Services {
   demoResults?: import('./walkthrough/results').DemoResults;
   /** Set by the lag dashboard (Exercise 5): what its webview received (extension-host tests read it). */
   lagDashboard?: import('./dashboard').DashboardProbe;
+  /** Set by the failover commands: this window's write load (its ledger gives Restore to Point in Time a timeline). */
+  loadSession?: import('./commands/loadSession').LoadSession;
+  /** Set by the backups feature: the backup volume's catalog and the restored nodes. */
+  backups?: import('./backups/state').BackupState;
   /** Set by the labs: the automatic-failover watcher (Exercise 4), when enabled. */
   autoFailover?: import('./core/autoFailover').AutoFailoverWatcher;
 }

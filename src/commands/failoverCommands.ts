@@ -22,6 +22,7 @@ const t = vscode.l10n.t;
 
 export function registerFailoverCommands(context: vscode.ExtensionContext, services: Services): void {
   const session = new LoadSession();
+  services.loadSession = session;
   const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
   context.subscriptions.push(session, watchSplitBrain(services));
   reg(FailoverCommands.startLoad, (...a) => startLoad(services, session, optionsFromArgs(a)));

@@ -251,6 +251,10 @@ export async function composeDown(t: ClusterTopology, opts: ComposeOptions & { v
   const docker = opts.docker ?? createDockerClient();
   const action = opts.volumes ? 'remove the cluster and its data' : 'remove the cluster';
   await ensureEngine(docker, action);
+  // Nodes restored from a backup (Demo 9) are not Compose services but mount the backup volume:
+  // they go with the cluster, else `down -v` could not remove that volume.
+  const restored = await docker.listContainers({ all: true, filters: { label: [`${RESTORED_NODE_LABEL}=${t.projectName}`] } }).catch(() => []);
+  for (const c of restored) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
   await compose(t, ['down', '--remove-orphans', '-t', '5', ...(opts.volumes ? ['-v'] : [])], action, opts);
 }
 
@@ -263,12 +267,19 @@ export interface ServiceState {
   readonly health?: string;
 }
 
-/** The cluster's containers as the engine sees them (by Compose's project label). */
+/** Label of a node restored from a backup (src/core/backup.ts, cluster/restore-backup.sh): its value is the project. */
+export const RESTORED_NODE_LABEL = 'org.pgha.restore';
+
+/** Label of a one-shot set-up service (the backup volume's owner fix): it exits 0 and is not part of the running cluster. */
+export const SETUP_SERVICE_LABEL = 'org.pgha.setup';
+
+/** The cluster's containers as the engine sees them (by Compose's project label), without one-shot set-up services. */
 export async function composePs(t: ClusterTopology, docker: Docker = createDockerClient()): Promise<ServiceState[]> {
   const action = 'list the cluster';
   await ensureEngine(docker, action);
   const list = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${t.projectName}`] } });
   return list
+    .filter((c) => c.Labels[SETUP_SERVICE_LABEL] !== 'true')
     .map((c) => {
       const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1]?.replace('health: ', '');
       return {

@@ -7,13 +7,27 @@ import * as vscode from 'vscode';
 import { formatBytes, formatDuration } from '../core/format';
 import type { Alert, ClusterStatus, Health, NodeRole, NodeStatus, PgBouncerStatus } from '../core/status';
 import type { NodeKey } from '../core/topology';
+import type { BackupSnapshot } from '../backups/state';
 
 export type ClusterTreeElement =
   | { readonly kind: 'node'; readonly key: NodeKey }
   | { readonly kind: 'pgbouncer' }
+  | { readonly kind: 'backups' }
   | { readonly kind: 'alert'; readonly alert: Alert }
   | { readonly kind: 'message'; readonly id: string; readonly text: string; readonly icon: string; readonly command?: vscode.Command }
-  | { readonly kind: 'detail'; readonly id: string; readonly label: string; readonly description?: string; readonly tooltip?: string; readonly icon?: string; readonly children?: readonly ClusterTreeElement[] };
+  | {
+      readonly kind: 'detail';
+      readonly id: string;
+      readonly label: string;
+      readonly description?: string;
+      readonly tooltip?: string;
+      readonly icon?: string;
+      readonly children?: readonly ClusterTreeElement[];
+      /** Menus target it (default 'detail'). */
+      readonly contextValue?: string;
+      /** A restored node's container (Remove Restored Node's argument). */
+      readonly restored?: string;
+    };
 
 const t = vscode.l10n.t;
 
@@ -204,10 +218,65 @@ function pgbouncerDetails(b: PgBouncerStatus, status: ClusterStatus): ClusterTre
   return out;
 }
 
+const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '–');
+
+/** One line for the Backups item: how many backups, and whether the archive keeps up. */
+export function backupsDescription(b: BackupSnapshot): string {
+  if (!b.catalog) return t('not available');
+  const a = b.catalog.archive;
+  const archive =
+    a.mode === 'off' ? t('archive off') : (a.failedCount ?? 0) > 0 && (a.lastFailedAt ?? 0) > (a.lastArchivedAt ?? 0) ? t('archive FAILING') : a.lastArchivedWal ? t('archived {0}', a.lastArchivedWal.slice(0, 24)) : t('nothing archived yet');
+  return `${t('{0} base backups', b.catalog.backups.length)} · ${archive}`;
+}
+
+export function backupDetails(b: BackupSnapshot): ClusterTreeElement[] {
+  const id = 'backups';
+  if (!b.catalog) return [detail(id, 'problem', t('Problem'), b.problem ?? t('not available'), 'warning')];
+  const c = b.catalog;
+  const a = c.archive;
+  const out: ClusterTreeElement[] = [];
+  const failing = (a.failedCount ?? 0) > 0 && (a.lastFailedAt ?? 0) > (a.lastArchivedAt ?? 0);
+  out.push(
+    detail(id, 'archive', t('WAL archive'), a.problem ?? `${a.mode ?? '?'} · ${t('{0} segments, {1}', a.segments.length, bytes(a.sizeBytes))}`, failing ? 'warning' : 'files', t('archive_command copies every finished WAL segment to {0} (pg_stat_archiver on {1}).', a.folder ?? '/backup/wal', a.node ?? '?'), [
+      detail(`${id}/archive`, 'last', t('Last archived'), `${a.lastArchivedWal ?? '–'} · ${when(a.lastArchivedAt)}`, 'check'),
+      detail(`${id}/archive`, 'failed', t('Failures'), `${a.failedCount ?? 0}${a.lastFailedWal ? ` · ${t('last {0} at {1}', a.lastFailedWal, when(a.lastFailedAt))}` : ''}`, failing ? 'error' : 'pass'),
+      detail(`${id}/archive`, 'count', t('Archived'), `${a.archivedCount ?? 0}`, 'symbol-number'),
+    ]),
+  );
+  out.push(
+    detail(
+      id,
+      'base',
+      t('Base backups'),
+      String(c.backups.length),
+      'archive',
+      undefined,
+      c.backups.map((x) => detail(`${id}/base`, x.name, x.name, `${bytes(x.sizeBytes)} · ${t('ended {0}', when(x.endedAt))}`, 'archive', t('Restores to any moment after {0} (start {1}, end {2}, timeline {3}).', when(x.endedAt), x.startLsn ?? '?', x.endLsn ?? '?', x.timeline ?? '?'))),
+    ),
+  );
+  out.push(detail(id, 'dumps', t('Dumps'), String(c.dumps.length), 'file-code', undefined, c.dumps.map((x) => detail(`${id}/dumps`, x.name, x.name, `${bytes(x.sizeBytes)} · ${when(x.endedAt)}`, 'file-code'))));
+  if (b.restored.length) {
+    out.push(
+      detail(
+        id,
+        'restored',
+        t('Restored nodes'),
+        String(b.restored.length),
+        'debug-restart',
+        undefined,
+        b.restored.map((r) => ({ ...(detail(`${id}/restored`, r.container, r.container, `${r.state} · 127.0.0.1:${r.hostPort ?? '?'} · ${r.target ?? ''}`, 'database', t('Restored from {0} up to {1}. A separate primary: the cluster does not know it.', r.backup ?? '?', r.target ?? '?')) as Extract<ClusterTreeElement, { kind: 'detail' }>), contextValue: 'restoredNode', restored: r.container })),
+      ),
+    );
+  }
+  if (c.volumeFreeBytes !== undefined) out.push(detail(id, 'volume', t('Backup volume'), t('{0} free of {1}', bytes(c.volumeFreeBytes), bytes(c.volumeSizeBytes)), 'database'));
+  return out;
+}
+
 export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeElement>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ClusterTreeElement | undefined | void>();
   readonly onDidChangeTreeData = this.changed.event;
   private status: ClusterStatus | undefined;
+  private backups: BackupSnapshot | undefined;
   /** Last role seen per node, so a stopped replica still offers replica actions. */
   private readonly lastRole = new Map<NodeKey, 'primary' | 'replica'>();
 
@@ -217,6 +286,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
       if (n.role === 'primary') this.lastRole.set(n.key, 'primary');
       else if (n.role === 'replica' || n.role === 'cascadingReplica' || n.role === 'notStreaming') this.lastRole.set(n.key, 'replica');
     }
+    this.changed.fire();
+  }
+
+  updateBackups(b: BackupSnapshot): void {
+    this.backups = b;
     this.changed.fire();
   }
 
@@ -232,7 +306,12 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
       if (!s.docker.ok) return [];
       // Nothing exists yet: the view's welcome content (keyed on pgHaWorkshop.clusterState) says what to do.
       if (s.nodes.every((n) => n.containerState.status === 'missing') && s.pgbouncer.containerState.status === 'missing') return [];
-      return [...s.alerts.map((alert): ClusterTreeElement => ({ kind: 'alert', alert })), ...s.nodes.map((n): ClusterTreeElement => ({ kind: 'node', key: n.key })), { kind: 'pgbouncer' }];
+      return [
+        ...s.alerts.map((alert): ClusterTreeElement => ({ kind: 'alert', alert })),
+        ...s.nodes.map((n): ClusterTreeElement => ({ kind: 'node', key: n.key })),
+        { kind: 'pgbouncer' },
+        ...(this.backups ? [{ kind: 'backups' } as const] : []),
+      ];
     }
     if (!s) return [];
     switch (element.kind) {
@@ -242,6 +321,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
       }
       case 'pgbouncer':
         return pgbouncerDetails(s.pgbouncer, s);
+      case 'backups':
+        return this.backups ? backupDetails(this.backups) : [];
       case 'detail':
         return [...(element.children ?? [])];
       default:
@@ -279,6 +360,17 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
         item.contextValue = `pgbouncer.${b.containerState.status === 'running' ? 'running' : 'stopped'}`;
         return item;
       }
+      case 'backups': {
+        const b = this.backups!;
+        const item = new vscode.TreeItem(t('Backups'), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = 'backups';
+        item.description = backupsDescription(b);
+        item.tooltip = t('Base backups, dumps and the WAL archive on the backup volume (/backup). Replication is not a backup: a DELETE reaches every replica.');
+        const failing = b.catalog && (b.catalog.archive.failedCount ?? 0) > 0 && (b.catalog.archive.lastFailedAt ?? 0) > (b.catalog.archive.lastArchivedAt ?? 0);
+        item.iconPath = new vscode.ThemeIcon(failing || !b.catalog ? 'warning' : 'archive', failing ? new vscode.ThemeColor('list.warningForeground') : undefined);
+        item.contextValue = 'backups';
+        return item;
+      }
       case 'alert': {
         const a = e.alert;
         const item = new vscode.TreeItem(alertTitle(a), vscode.TreeItemCollapsibleState.None);
@@ -303,7 +395,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
         item.description = e.description;
         item.tooltip = e.tooltip ?? (e.description ? `${e.label}: ${e.description}` : e.label);
         if (e.icon) item.iconPath = new vscode.ThemeIcon(e.icon);
-        item.contextValue = 'detail';
+        item.contextValue = e.contextValue ?? 'detail';
         return item;
       }
     }

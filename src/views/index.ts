@@ -51,6 +51,7 @@ export function registerClusterView(context: vscode.ExtensionContext, services: 
     }
   };
   context.subscriptions.push(services.monitor.onDidChange(render));
+  if (services.backups) context.subscriptions.push(services.backups.onDidChange((b) => tree.updateBackups(b)));
   services.monitor.start();
   void services.monitor.refresh().catch((e: unknown) => services.log.warn(`First cluster poll failed: ${String(e)}`));
 }

@@ -16,6 +16,7 @@ export const DemoCommands: Readonly<Record<DemoId, string>> = {
   demo5: 'pgHaWorkshop.demo.lagUnderLoad',
   demo6: 'pgHaWorkshop.demo.splitBrain',
   demo7: 'pgHaWorkshop.demo.pgbouncer',
+  demo9: 'pgHaWorkshop.demo.replicationNotBackup',
   cleanup: 'pgHaWorkshop.demo.cleanup',
 };
 

@@ -18,6 +18,7 @@ import {
   pgbouncerPooling,
   primaryFailover,
   readScaling,
+  replicationNotBackup,
   result,
   splitBrain,
   verifyReplication,
@@ -212,6 +213,7 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
       }
     }),
   );
+  reg('demo9', (o) => runDemo('demo9', o, (c) => replicationNotBackup(c)));
   reg('cleanup', async (o) => {
     let volumes = o.volumes;
     if (volumes === undefined) {

@@ -10,6 +10,8 @@ import type {
   LagUnderLoadMeasures,
   PgBouncerMeasures,
   ReadScalingMeasures,
+  ReplicationNotBackupMeasures,
+  WayMeasures,
   SplitBrainMeasures,
   VerifyMeasures,
 } from '../core/demos';
@@ -35,6 +37,7 @@ export function demoTitle(id: DemoId): string {
     case 'demo5': return t('Demo 5: Replication lag under load');
     case 'demo6': return t('Demo 6: Split brain');
     case 'demo7': return t('Demo 7: Connection pooling with PgBouncer');
+    case 'demo9': return t('Demo 9: Replication is not a backup');
     case 'cleanup': return t('Cleanup');
   }
 }
@@ -72,6 +75,11 @@ const CHECK_LABELS: () => Record<string, string> = () => ({
   connectionReuse: t('Server connections reused'),
   poolsAndStats: t('SHOW POOLS and SHOW STATS'),
   containersRemoved: t('No container left'),
+  mistakeReplicated: t('The DELETE reaches both replicas within milliseconds'),
+  delayedReplicaBack: t('(a) Delayed replica: earlier writes back'),
+  pitrBack: t('(b) Point-in-time recovery: earlier writes back'),
+  dumpBack: t('(c) Logical dump: earlier writes back'),
+  nothingLost: t('Every acknowledged write is on the primary again'),
 });
 
 export function checkLabel(c: Pick<DemoCheck, 'id'>): string {
@@ -129,6 +137,11 @@ export function summarize(r: DemoResult<unknown>): string {
       const v = m as PgBouncerMeasures;
       const repoint = v.repointed ? t('repointed {0} → {1} in {2}', short(v.repointed.from), short(v.repointed.to), ms(v.repointed.ms)) : v.afterFailover ? t('already on {0} (the failover repointed it)', short(v.primary)) : t('points at {0}', short(v.primary));
       return t('{0} clients → {1} server connection(s) through PgBouncer, {2} direct ({3} vs {4} per connection); writes land on {5}; {6}', v.clientConnections, v.backendsViaPgBouncer, v.backendsDirect, ms(v.avgConnectMsViaPgBouncer), ms(v.avgConnectMsDirect), short(v.writeLandedOn ?? '?'), repoint);
+    }
+    case 'demo9': {
+      const v = m as ReplicationNotBackupMeasures;
+      const way = (w: WayMeasures | undefined) => (w ? t('{0}/{1} back in {2}, {3} later writes given up', w.backBefore, w.ackedBefore, ms(w.readyMs + w.copyMs), w.givenUp) : '?');
+      return t('DELETE of {0} rows: gone on replica1 after {1}, WAL on the delayed replica after {2}. (a) delayed replica: {3}; (b) PITR: {4}; (c) dump: {5}; {6} of {7} acknowledged writes missing at the end', v.rowsDeleted, ms(v.appliedOnReplicaMs), ms(v.receivedByDelayedMs), way(v.delayed), way(v.pitr), way(v.logicalDump), v.missingAtEnd, v.acked);
     }
     case 'cleanup': {
       const v = m as CleanupMeasures;

@@ -18,7 +18,7 @@ function status(name: string): ClusterStatus {
 }
 
 test('walkthrough order: prerequisites, start, verify, Demo 1-7, cleanup', () => {
-  assert.deepEqual(DEMO_ORDER, ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'cleanup']);
+  assert.deepEqual(DEMO_ORDER, ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'demo9', 'cleanup']);
 });
 
 test('healthy cluster: every demo that needs 2 replicas is ready', () => {

@@ -75,7 +75,8 @@ suite('Cluster view and node commands', function () {
   });
 
   test('one item per node plus PgBouncer: container names, role descriptions, context values for the menus', async () => {
-    const all = await rows();
+    // The Backups item (Demo 9) follows the nodes once its first look at the backup volume is done.
+    const all = (await rows()).filter((r) => r.contextValue !== 'backups');
     const labels = all.map((r) => r.label);
     assert.deepStrictEqual(labels, [name('primary'), name('replica1'), name('replica2'), name('pgbouncer')]);
     const p = all[0];

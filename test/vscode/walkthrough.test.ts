@@ -1,4 +1,4 @@
-// The getting-started walkthrough inside a real extension host: its contribution (11 steps in the
+// The getting-started walkthrough inside a real extension host: its contribution (12 steps in the
 // workshop's order, each completing on a context key set from a demo's result), then every demo
 // command run in order on the live cluster, each reporting success with measured values, the
 // step's context key following the result. Bad input: demos run out of order.
@@ -19,7 +19,7 @@ interface Outcome {
   result?: { passed: boolean; checks: { id: string; ok: boolean; detail: string }[]; measures: Record<string, unknown> };
 }
 
-const STEPS = ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'cleanup'];
+const STEPS = ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'demo9', 'cleanup'];
 // The expected order is the workshop's (literal above); the command of each step is the extension's own.
 const COMMANDS: Readonly<Record<string, string>> = DemoCommands;
 
@@ -51,7 +51,7 @@ suite('Walkthrough: the workshop demos, step by step', function () {
     assert.ok(api.demoResults, 'the walkthrough feature is registered');
   });
 
-  test('contributes 11 steps in the workshop order, each completed by its demo result (onContext), with an SVG diagram', async () => {
+  test('contributes 12 steps in the workshop order, each completed by its demo result (onContext), with an SVG diagram', async () => {
     const wts = ext.packageJSON.contributes.walkthroughs as { id: string; steps: { id: string; completionEvents: string[]; description: string; media: { svg?: string } }[] }[];
     const wt = wts.find((w) => w.id === 'pgHaWorkshop.gettingStarted');
     assert.ok(wt);
@@ -115,6 +115,13 @@ suite('Walkthrough: the workshop demos, step by step', function () {
 
   test('Demo 7: PgBouncer pools, reuse, writes reach the new primary', async () => {
     passedWith(await run('demo7'), /server connection\(s\) through PgBouncer.*writes land on replica1/);
+  });
+
+  test('Demo 9 after the failover: says it needs the standard topology, changes nothing', async () => {
+    const o = await run('demo9');
+    assert.strictEqual(o.ok, false);
+    assert.strictEqual(o.missing, 'replicas');
+    assert.match(o.message ?? '', /standard topology/);
   });
 
   test('Demo results document lists every demo run', async () => {

@@ -14,10 +14,10 @@ import { surveyCluster } from '../failover';
 import type { ClusterStatus, NodeStatus } from '../status';
 import type { ClusterTopology, NodeKey, PgNodeSpec } from '../topology';
 
-export type DemoId = 'prerequisites' | 'start' | 'verify' | 'demo1' | 'demo2' | 'demo3' | 'demo4' | 'demo5' | 'demo6' | 'demo7' | 'cleanup';
+export type DemoId = 'prerequisites' | 'start' | 'verify' | 'demo1' | 'demo2' | 'demo3' | 'demo4' | 'demo5' | 'demo6' | 'demo7' | 'demo9' | 'cleanup';
 
 /** The walkthrough's order. */
-export const DEMO_ORDER: readonly DemoId[] = ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'cleanup'];
+export const DEMO_ORDER: readonly DemoId[] = ['prerequisites', 'start', 'verify', 'demo1', 'demo2', 'demo3', 'demo4', 'demo5', 'demo6', 'demo7', 'demo9', 'cleanup'];
 
 export interface DemoContext {
   readonly topology: ClusterTopology;

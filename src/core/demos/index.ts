@@ -10,4 +10,5 @@ export { primaryFailover, type FailoverMeasures } from './primaryFailover';
 export { lagUnderLoad, type LagUnderLoadMeasures } from './lagUnderLoad';
 export { splitBrain, splitBrainStart, type SplitBrainMeasures } from './splitBrain';
 export { pgbouncerPooling, type PgBouncerMeasures } from './pgbouncerPooling';
+export { replicationNotBackup, DEMO9_DELAY_SEC, type ReplicationNotBackupMeasures, type WayMeasures } from './replicationNotBackup';
 export { cleanupCluster, type CleanupMeasures } from './cleanup';
