@@ -18,7 +18,7 @@ import { clusterUp, containers, resetCluster, topology } from '../support/cluste
 const ctx = { topology, containers, log: (m: string) => process.env.PGHA_TEST_VERBOSE && console.log(`# ${m}`) };
 const TIME_BOUNDS = new Set(['writes-resume', 'writes-resume-after-action', 'old-primary-rejoins']);
 
-describe('fault drills (quick subset) on the live cluster', { timeout: 1_200_000 }, () => {
+describe('fault drills (quick subset) on the live cluster', { timeout: 1_800_000 }, () => {
   let quick: DrillSpec[] = [];
   let dir = '';
   before(async () => {
