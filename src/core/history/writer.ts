@@ -108,7 +108,7 @@ export class DrillWriter {
   }
 
   private newClient(): Client {
-    const c = new Client(nodeClientConfig(this.topology, this.o.port, { connectTimeoutMs: 1000, queryTimeoutMs: this.o.writeTimeoutMs ?? 3000, applicationName: 'pgha-drill-writer' }));
+    const c = new Client(nodeClientConfig(this.topology, this.o.port, { connectTimeoutMs: Math.min(this.o.writeTimeoutMs ?? 3000, 5000), queryTimeoutMs: this.o.writeTimeoutMs ?? 3000, applicationName: 'pgha-drill-writer' }));
     c.on('error', () => undefined);
     return c;
   }
