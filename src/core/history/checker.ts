@@ -146,7 +146,8 @@ export function checkHistory(records: readonly HistoryRecord[]): HistoryReport {
     if (w.timeline < newest) staleAcks.push(w);
     newest = Math.max(newest, w.timeline);
   }
-  const firstFault = events.find((e) => e.kind === 'fault');
+  // The outage starts at the first fault, or at the first action of a drill without one (switchover).
+  const firstFault = events.find((e) => e.kind === 'fault') ?? events.find((e) => e.kind === 'action');
   const lagEvent = events.find((e) => e.kind === 'lag');
   let rto: HistoryReport['rto'];
   if (firstFault) {
