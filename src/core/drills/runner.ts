@@ -237,6 +237,7 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
       return;
     }
     const a0 = Date.now();
+    events.push({ type: 'event', at: a0, kind: 'action-start', message: `${label}${step.action} starts` });
     if (faultAt !== undefined && firstActionAfterFaultAt === undefined) firstActionAfterFaultAt = a0;
     const record = (ok: boolean, message: string, problem?: string) => {
       actions.push({ kind: step.action, at: a0, doneAt: Date.now(), ok, problem, message });

@@ -147,7 +147,7 @@ export function checkHistory(records: readonly HistoryRecord[]): HistoryReport {
     newest = Math.max(newest, w.timeline);
   }
   // The outage starts at the first fault, or at the first action of a drill without one (switchover).
-  const firstFault = events.find((e) => e.kind === 'fault') ?? events.find((e) => e.kind === 'action');
+  const firstFault = events.find((e) => e.kind === 'fault') ?? events.find((e) => e.kind === 'action-start');
   const lagEvent = events.find((e) => e.kind === 'lag');
   let rto: HistoryReport['rto'];
   if (firstFault) {

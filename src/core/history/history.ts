@@ -52,7 +52,7 @@ export interface WriteRecord {
 export interface EventRecord {
   readonly type: 'event';
   readonly at: number;
-  /** fault | action | step | recover | note | lag */
+  /** fault | action-start | action (done) | step | setup | check | lag */
   readonly kind: string;
   readonly message: string;
   /** Replication lag in bytes per replica at the moment of a fault (kind 'lag'). */
