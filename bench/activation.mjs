@@ -9,6 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureCodeServer, launchChromium, ROOT, startCodeServer } from '../scripts/lib/code-server.mjs';
+import { useTestCluster } from '../scripts/lib/test-cluster.mjs';
+
+// The activated extension watches a cluster: the tests' own, never the workshop's.
+const clusterEnv = useTestCluster('npm run bench:activation');
 
 const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(opt.runs);
@@ -22,7 +26,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgha-bench-'));
 const resultFile = path.join(dir, 'activation.jsonl');
 const workspace = path.join(dir, 'workspace');
 fs.mkdirSync(workspace);
-const server = await startCodeServer({ launcher, folder: workspace, env: { PGHA_BENCH_RESULT: resultFile } });
+const server = await startCodeServer({ launcher, folder: workspace, env: { ...clusterEnv, PGHA_BENCH_RESULT: resultFile } });
 const { browser } = await launchChromium();
 try {
   for (let i = 0; i < runs; i++) {
@@ -52,7 +56,7 @@ const median = (xs) => {
 const own = rows.map((r) => r.own.ms);
 const base = rows.filter((r) => r.baseline).map((r) => r.baseline.ms);
 if (rows.some((r) => r.own.wasActive)) console.log('note: the extension was already active in some hosts (then the time is ~0)');
-const kb = (fs.statSync(bundle).size / 1024).toFixed(0);
+const kb = (['extension.js', 'main.js'].map((f) => path.join(ROOT, 'dist', f)).filter((f) => fs.existsSync(f)).reduce((n, f) => n + fs.statSync(f).size, 0) / 1024).toFixed(0);
 console.log(`activation of pg-ha-workshop (bundle ${kb} KiB), ${rows.length} fresh extension hosts:`);
 console.log(`  runs (ms): ${own.map((x) => x.toFixed(0)).join(', ')}`);
 console.log(`  median: ${median(own).toFixed(0)} ms`);

@@ -22,7 +22,8 @@
 /*
 # Monitoring the workshop cluster
 
-Run a cell with ▶, or **Run All**. Each SQL cell shows the node it runs on in its status bar;
+Run a cell with ▶ or **Ctrl+Enter** (**Shift+Enter** runs it and moves to the next), or **Run All**.
+This is your own copy: edit and save it freely. Each SQL cell shows the node it runs on in its status bar;
 click it to pick another node. **Run on all nodes** (cell toolbar) shows one result per node side by side.
 
 ## Who is primary?

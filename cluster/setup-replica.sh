@@ -91,9 +91,10 @@ while :; do
     log "pg_basebackup from $up failed; retrying"
     wipe
     rm -f "$CLONING"
-  elif [ $((waited % 10)) -eq 0 ]; then
+  elif [ $((waited % 50)) -eq 0 ]; then
     log "waiting for a writable node among: ${UPSTREAM:-$PEERS}"
   fi
-  sleep 1
+  # Short: all services start together, and the primary answers a second or two after this one.
+  sleep 0.2
   waited=$((waited + 1))
 done

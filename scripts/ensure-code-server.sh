@@ -77,6 +77,11 @@ if [ ! -f "$CS_DIR/.installed" ] || [ ! -x "$LAUNCHER" ]; then
   rm -rf "$CS_DIR"
   mkdir -p "$CS_DIR"
   (
+    # Run from `npm test`, this shell inherits the outer npm's environment (npm_config_*,
+    # npm_node_execpath, NODE, node_modules/.bin and node-gyp-bin on PATH), all pointing at the
+    # project's Node: code-server's postinstall then sees that Node, not 24. Start from a clean one.
+    while read -r var; do unset "$var"; done < <(compgen -e | grep -iE '^(npm_|node$|init_cwd$|node_gyp|npm_lifecycle)' || true)
+    PATH="$(tr ':' '\n' <<<"$PATH" | grep -vE '/node_modules/\.bin$|/node-gyp-bin$' | paste -sd: -)"
     export PATH="$NODE_DIR/bin:$PATH"
     export npm_config_nodedir="$NODE_DIR"
     export npm_config_dangerously_allow_all_scripts=true

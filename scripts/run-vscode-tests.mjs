@@ -5,6 +5,9 @@
 //
 //   node scripts/run-vscode-tests.mjs [--file clusterView] [--file skeleton] [--grep TEXT]
 //                                     [--timeout SECONDS] [--verbose] [--no-install]
+//   node scripts/run-vscode-tests.mjs --vsix [--vsix-file dist/pg-ha-workshop.vsix]
+//       the packaged extension instead: installs the .vsix into code-server (as a learner does) and
+//       runs test/vscode/packaged.test.ts against it (build it first: npm run package)
 //
 // Exit code: the suite's (0 only when mocha ran at least one test and none failed). Prints mocha's
 // spec output as it arrives, then TAP-style totals (# tests / # pass / # fail / # pending) that
@@ -15,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { format, parseArgs } from 'node:util';
 import { ensureCodeServer, isOfflineNoise, launchChromium, ROOT, startCodeServer } from './lib/code-server.mjs';
+import { useTestCluster } from './lib/test-cluster.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -23,8 +27,13 @@ const { values: opt } = parseArgs({
     timeout: { type: 'string', default: process.env.PGHA_VSCODE_TEST_TIMEOUT || '1800' },
     verbose: { type: 'boolean', default: !!process.env.PGHA_TEST_VERBOSE },
     'no-install': { type: 'boolean', default: false },
+    vsix: { type: 'boolean', default: false },
+    'vsix-file': { type: 'string', default: 'dist/pg-ha-workshop.vsix' },
   },
 });
+
+// The suite stops, promotes and recreates its cluster: the tests' own, never the workshop's.
+useTestCluster('npm run test:vscode');
 
 const suiteIndex = path.join(ROOT, 'dist', 'test', 'vscode', 'index.js');
 const say = (m) => console.log(`vscode-tests: ${m}`);
@@ -37,6 +46,10 @@ const die = (m) => {
 if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js')) || !fs.existsSync(suiteIndex)) {
   die(`the bundle is missing (${path.relative(ROOT, suiteIndex)}): run npm run build first.`);
 }
+
+const vsix = opt.vsix ? path.resolve(ROOT, opt['vsix-file']) : undefined;
+if (vsix && !fs.existsSync(vsix)) die(`${path.relative(ROOT, vsix)} is missing: run npm run package first.`);
+if (vsix && opt.file.length === 0) opt.file.push('packaged');
 
 let launcher;
 try {
@@ -57,7 +70,15 @@ const env = {
   PGHA_TEST_FILES: opt.file.join(','),
   PGHA_TEST_GREP: opt.grep ?? '',
 };
-say(`code-server ${path.dirname(launcher)}; extension ${ROOT}; files: ${opt.file.length ? opt.file.join(', ') : 'all'}${opt.grep ? `; grep: ${opt.grep}` : ''}`);
+say(`code-server ${path.dirname(launcher)}; extension ${vsix ?? ROOT}; files: ${opt.file.length ? opt.file.join(', ') : 'all'}${opt.grep ? `; grep: ${opt.grep}` : ''}`);
+
+/** A development extension with a manifest only: lets the workbench run the suite beside the installed .vsix. */
+function emptyDevelopmentExtension(dir) {
+  const ext = path.join(dir, 'vsix-test-host');
+  fs.mkdirSync(ext, { recursive: true });
+  fs.writeFileSync(path.join(ext, 'package.json'), JSON.stringify({ name: 'vsix-test-host', publisher: 'pgha-test', version: '0.0.1', engines: { vscode: '*' } }));
+  return ext;
+}
 
 let server;
 let browser;
@@ -73,7 +94,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 try {
-  server = await startCodeServer({ launcher, folder: workspace, env });
+  server = await startCodeServer({ launcher, folder: workspace, env, vsix });
   const chromium = await launchChromium();
   browser = chromium.browser;
   const page = chromium.page;
@@ -91,7 +112,9 @@ try {
   if (opt.verbose) page.on('console', (m) => console.log(`[page ${m.type()}] ${m.text()}`));
   page.on('crash', () => finish('crash'));
   // Only the navigation is awaited: the suite's end is the signal (the machine may be slow to load the page).
-  await page.goto(server.url({ extensionDevelopmentPath: ROOT, extensionTestsPath: suiteIndex }), { waitUntil: 'commit', timeout: 0 });
+  // With --vsix the extension under test comes from the extensions dir. The workbench runs a test
+  // suite only for a development extension, so an empty one (no code) is the development path.
+  await page.goto(server.url({ extensionDevelopmentPath: vsix ? emptyDevelopmentExtension(workDir) : ROOT, extensionTestsPath: suiteIndex }), { waitUntil: 'commit', timeout: 0 });
   const timer = setTimeout(() => finish('timeout'), Number(opt.timeout) * 1000);
   const code = await done;
   clearTimeout(timer);

@@ -18,6 +18,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureCodeServer, launchChromium, ROOT, startCodeServer } from './lib/code-server.mjs';
+import { useTestCluster } from './lib/test-cluster.mjs';
+
+// Screenshots run demos on their cluster: the tests' own, never the workshop's.
+useTestCluster('npm run screenshots');
 
 const { values: opt } = parseArgs({
   options: {

@@ -5,7 +5,8 @@
 #      registry), a local image built from Debian packages instead (scripts/build-image.sh)
 #   3. waits until every service is healthy and runs cluster/test-replication.sh
 #   4. builds the extension and opens it on this folder: in VS Code when `code` is installed, else
-#      in the browser through code-server on 127.0.0.1:${PGHA_CODE_SERVER_PORT:-8080} (URL printed).
+#      in the browser through code-server on 127.0.0.1:${PGHA_CODE_SERVER_PORT:-8080} with the
+#      packaged extension installed (scripts/workshop-editor.mjs; URL printed).
 #      PGHA_NO_EDITOR=1 stops after the cluster.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,22 +18,34 @@ bash scripts/ensure-docker.sh --engine-only
 prefix="${PGHA_CONTAINER_PREFIX:-}"
 names=("${prefix}postgres-primary" "${prefix}postgres-replica1" "${prefix}postgres-replica2" "${prefix}pgbouncer")
 
-up() { bash scripts/compose.sh up -d 2>&1 | tee /tmp/pgha-workshop-up.log; return "${PIPESTATUS[0]}"; }
-log "starting the cluster (images: ${PGHA_POSTGRES_IMAGE:-postgres:15}, ${PGHA_PGBOUNCER_IMAGE:-edoburu/pgbouncer:latest})"
+UP_LOG="${TMPDIR:-/tmp}/pgha-workshop-up.$$.log"
+up() { bash scripts/compose.sh up -d >"$UP_LOG" 2>&1; }
+LOCAL_IMAGE=pgha-local:15
+# The public images need a registry. When none was chosen and the public image is not here but the
+# local one is (an earlier run built it), use the local one at once instead of failing a pull again.
+if [ -z "${PGHA_POSTGRES_IMAGE:-}" ] && ! docker image inspect postgres:15 >/dev/null 2>&1 && docker image inspect "$LOCAL_IMAGE" >/dev/null 2>&1; then
+  log "using the local image $LOCAL_IMAGE (built from Debian packages on an earlier run; the public postgres:15 image is not on this machine)"
+  export PGHA_POSTGRES_IMAGE="$LOCAL_IMAGE" PGHA_PGBOUNCER_IMAGE="$LOCAL_IMAGE"
+fi
+log "starting the cluster (images: ${PGHA_POSTGRES_IMAGE:-postgres:15}, ${PGHA_PGBOUNCER_IMAGE:-the pinned PgBouncer image})"
 if ! up; then
-  if grep -qiE 'pull access denied|manifest unknown|failed to resolve|registry|No such image|Temporary failure in name resolution|dial tcp' /tmp/pgha-workshop-up.log; then
-    log "the public images could not be pulled: building a local one from Debian packages instead"
+  if grep -qiE 'pull access denied|manifest unknown|failed to resolve|registry|No such image|Temporary failure in name resolution|dial tcp' "$UP_LOG"; then
+    log "the public images cannot be pulled here (no registry reachable): using a local image built from Debian packages instead"
+    log "(the pull's own message is in $UP_LOG)"
     bash scripts/ensure-docker.sh
-    export PGHA_POSTGRES_IMAGE=pgha-local:15 PGHA_PGBOUNCER_IMAGE=pgha-local:15
-    up || { log "the cluster did not start; see the messages above"; exit 1; }
-  elif grep -qiE 'port is already allocated|address already in use' /tmp/pgha-workshop-up.log; then
+    export PGHA_POSTGRES_IMAGE="$LOCAL_IMAGE" PGHA_PGBOUNCER_IMAGE="$LOCAL_IMAGE"
+    up || { cat "$UP_LOG"; log "the cluster did not start; see the messages above"; exit 1; }
+  elif grep -qiE 'port is already allocated|address already in use' "$UP_LOG"; then
+    cat "$UP_LOG"
     log "a port the cluster needs is taken (see above). Stop what holds it (docker ps; sudo lsof -iTCP:PORT -sTCP:LISTEN), or choose other ports: PGHA_PRIMARY_PORT, PGHA_REPLICA1_PORT, PGHA_REPLICA2_PORT, PGHA_PGBOUNCER_PORT."
     exit 1
   else
+    cat "$UP_LOG"
     log "the cluster did not start; see the messages above"
     exit 1
   fi
 fi
+tail -n 5 "$UP_LOG"
 
 log "waiting until all services are healthy"
 for i in $(seq 1 120); do
@@ -54,30 +67,9 @@ if command -v code >/dev/null 2>&1 && [ -z "${PGHA_NO_EDITOR:-}" ]; then
   log "opening VS Code with the extension"
   code --extensionDevelopmentPath="$ROOT" "$ROOT"
 elif [ -z "${PGHA_NO_EDITOR:-}" ]; then
-  # No desktop VS Code: the same workbench in the browser, served by code-server on 127.0.0.1
-  # with the extension loaded from this folder (the smoke-test driver makes the web workbench
-  # honour the development payload in the URL, as the desktop honours --extensionDevelopmentPath).
-  CODE_SERVER="$(bash scripts/ensure-code-server.sh | tail -n 1)"
-  PORT="${PGHA_CODE_SERVER_PORT:-8080}"
-  STATE="${PGHA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pg-ha-workshop}/workshop-editor"
-  mkdir -p "$STATE/user-data" "$STATE/extensions"
-  URL="$(node -e '
-    const [port, root] = process.argv.slice(1);
-    const payload = [["extensionDevelopmentPath", `vscode-remote://127.0.0.1:${port}${root}`], ["skipWelcome", "true"]];
-    console.log(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(root)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
-  ' "$PORT" "$ROOT")"
-  cat <<OPEN
-
-The cluster is running. No desktop VS Code here, so the workshop opens in the browser:
-
-  $URL
-
-(code-server on 127.0.0.1:$PORT, this folder, the extension loaded. Ctrl+C stops the editor;
-the cluster keeps running: bash scripts/compose.sh down stops it.)
-OPEN
-  exec "$CODE_SERVER" --auth none --bind-addr "127.0.0.1:$PORT" \
-    --user-data-dir "$STATE/user-data" --extensions-dir "$STATE/extensions" \
-    --disable-telemetry --disable-update-check --vscode-option enable-smoke-test-driver "$ROOT"
+  # No desktop VS Code: the same workbench in the browser (code-server on 127.0.0.1) with the
+  # packaged extension installed, as a learner installs it; the URL is printed.
+  exec node scripts/workshop-editor.mjs
 else
   cat <<NEXT
 

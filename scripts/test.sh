@@ -1,29 +1,22 @@
 #!/usr/bin/env bash
-# The whole test suite (`npm test`): typecheck, unit tests, integration tests against a real
+# The whole test suite (`npm test`): typecheck, lint (ESLint), unit tests, integration tests against a real
 # cluster on a real Docker engine, extension-host tests. Prints a final line
 #   tests: N passed, M failed
 # and exits non-zero when anything failed.
-#   bash scripts/test.sh [all|unit|integration|vscode]
+#   bash scripts/test.sh [all|unit|integration|vscode|vsix]
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 WHAT="${1:-all}"
 
-# The tests' own cluster: never the workshop's default project and ports.
-export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-pghatest}"
-export PGHA_CONTAINER_PREFIX="${PGHA_CONTAINER_PREFIX-pgtest-}"
-export PGHA_PRIMARY_PORT="${PGHA_PRIMARY_PORT:-30432}"
-export PGHA_REPLICA1_PORT="${PGHA_REPLICA1_PORT:-30433}"
-export PGHA_REPLICA2_PORT="${PGHA_REPLICA2_PORT:-30434}"
-export PGHA_PGBOUNCER_PORT="${PGHA_PGBOUNCER_PORT:-30632}"
-export PGHA_POSTGRES_IMAGE="${PGHA_POSTGRES_IMAGE:-pgha-local:15}"
-export PGHA_PGBOUNCER_IMAGE="${PGHA_PGBOUNCER_IMAGE:-pgha-local:15}"
-# The tests stop, promote and delete: never let them near the workshop's own cluster.
-if [ "$COMPOSE_PROJECT_NAME" = pgha ] || [ "$PGHA_PRIMARY_PORT" = 5432 ] || [ "$PGHA_PGBOUNCER_PORT" = 6432 ]; then
-  echo "scripts/test.sh: refusing to test against the workshop's own cluster (COMPOSE_PROJECT_NAME=$COMPOSE_PROJECT_NAME, ports $PGHA_PRIMARY_PORT/$PGHA_PGBOUNCER_PORT): the tests stop, promote and delete its nodes. Unset these variables (the tests then use project pghatest on ports 30432-30434/30632)." >&2
+# The tests' own cluster (project pghatest, ports 30432-30434/30632, the local image) unless the
+# PGHA_* variables name another; refuses the workshop's own (scripts/lib/test-cluster.mjs, the one
+# guard every test and benchmark entry point shares).
+if ! guard="$(node scripts/test-cluster-env.mjs scripts/test.sh)"; then
   echo "tests: 0 passed, 1 failed"
   exit 1
 fi
+eval "$guard"
 
 OUT="$ROOT/.cache/test-results"
 mkdir -p "$OUT"
@@ -70,6 +63,7 @@ node_tests() {
 shopt -s nullglob globstar
 if [ "$WHAT" = all ]; then
   step typecheck npm run --silent typecheck
+  step lint npm run --silent lint
 fi
 if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
   node_tests unit test/unit/**/*.test.ts
@@ -86,11 +80,13 @@ if [ "$WHAT" = all ] || [ "$WHAT" = integration ]; then
 fi
 # Extension-host tests (mocha inside a real VS Code). The runner prints TAP summary lines
 # (# pass N / # fail N), counted like node's.
-if { [ "$WHAT" = all ] || [ "$WHAT" = vscode ]; } && [ -f scripts/run-vscode-tests.mjs ]; then
-  echo "=== vscode"
-  log="$OUT/vscode.log"
+# host_tests NAME COMMAND...: one extension-host run, its output in $OUT/NAME.log.
+host_tests() {
+  local name="$1"; shift
+  echo "=== $name"
+  local log="$OUT/$name.log" rc
   if bash scripts/ensure-docker.sh; then
-    npm run --silent test:vscode 2>&1 | tee "$log"
+    "$@" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     if [ -z "${PGHA_KEEP_CLUSTER:-}" ]; then
       bash scripts/compose.sh down -v --remove-orphans -t 5 >/dev/null 2>&1 || true
@@ -100,8 +96,17 @@ if { [ "$WHAT" = all ] || [ "$WHAT" = vscode ]; } && [ -f scripts/run-vscode-tes
   fi
   read -r p f < <(count "$log")
   passed=$((passed + p)); failed=$((failed + f))
-  if [ "$rc" -ne 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); failures+=("vscode (runner exit $rc)");
-  elif [ "$f" != 0 ]; then failures+=("vscode ($f failed)"); fi
+  if [ "$rc" -ne 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); failures+=("$name (runner exit $rc)");
+  elif [ "$f" != 0 ]; then failures+=("$name ($f failed)"); fi
+}
+if [ -f scripts/run-vscode-tests.mjs ]; then
+  if [ "$WHAT" = all ] || [ "$WHAT" = vscode ]; then
+    host_tests vscode npm run --silent test:vscode
+  fi
+  # The packaged extension: the .vsix installed into code-server, every surface opened once.
+  if [ "$WHAT" = all ] || [ "$WHAT" = vscode ] || [ "$WHAT" = vsix ]; then
+    host_tests vsix bash -c 'bash scripts/package-vsix.sh && node scripts/run-vscode-tests.mjs --vsix'
+  fi
 fi
 
 echo

@@ -43,6 +43,7 @@ export function registerDockerStatus(context: vscode.ExtensionContext, services:
     }),
     vscode.commands.registerCommand('pgHaWorkshop.showLog', () => services.log.show()),
   );
-  // Not awaited: activation stays fast; the welcome content shows "Looking for a Docker engine…" meanwhile.
-  void checkDocker(services);
+  // After activation, not during it: the first Docker call loads the Docker client library
+  // (dist/vendor.js); the welcome content shows "Looking for a Docker engine…" meanwhile.
+  setTimeout(() => void checkDocker(services), 0);
 }

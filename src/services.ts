@@ -21,6 +21,7 @@ export interface Services {
   clusterTree?: vscode.TreeDataProvider<unknown>;
   /** Set by the walkthrough: the latest result of each demo (extension-host tests read it). */
   demoResults?: import('./walkthrough/results').DemoResults;
+  demoResultsPanel?: import('./walkthrough/resultsPanel').DemoResultsPanel;
   /** Set by the lag dashboard (Exercise 5): what its webview received (extension-host tests read it). */
   lagDashboard?: import('./dashboard').DashboardProbe;
   /** Set by the failover commands: this window's write load (its ledger gives Restore to Point in Time a timeline). */

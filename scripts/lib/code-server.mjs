@@ -72,15 +72,20 @@ function tail(file, n = 20) {
 /**
  * Starts code-server (fresh user-data and extensions dirs under a temp dir) serving `folder`.
  * `env` is added to code-server's environment, which its extension host inherits.
- * Returns { url(payload), port, dir, stop() }.
+ * `vsix`: a .vsix to install first (code-server --install-extension). Returns { url(payload), port, dir, extensionsDir, stop() }.
  */
-export async function startCodeServer({ launcher, folder, env = {}, settings = {}, workspaceTrust = false, locale }) {
+export async function startCodeServer({ launcher, folder, env = {}, settings = {}, workspaceTrust = false, locale, vsix }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgha-code-server-'));
   const userData = path.join(dir, 'user-data');
   const extensions = path.join(dir, 'extensions');
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
   fs.mkdirSync(extensions, { recursive: true });
   if (locale && locale !== 'en') writeEmptyLanguagePack(extensions, userData, locale);
+  // A packaged extension, installed as a learner installs it (into this profile's extensions dir).
+  if (vsix) {
+    const r = spawnSync(launcher, ['--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', vsix], { encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_DATA_HOME: path.join(dir, 'data') } });
+    if (r.status !== 0) throw new Error(`code-server --install-extension ${vsix} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}`);
+  }
   fs.writeFileSync(
     path.join(userData, 'User', 'settings.json'),
     JSON.stringify(
@@ -120,7 +125,8 @@ export async function startCodeServer({ launcher, folder, env = {}, settings = {
   ];
   const proc = spawn(launcher, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env, XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_DATA_HOME: path.join(dir, 'data') },
+    // PGHA_VSIX_EXTENSIONS_DIR: the packaged-extension suite checks the extension runs from there.
+    env: { ...process.env, ...env, ...(vsix ? { PGHA_VSIX_EXTENSIONS_DIR: extensions } : {}), XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_DATA_HOME: path.join(dir, 'data') },
     stdio: ['ignore', out, out],
     detached: true, // own process group: stop() ends the server and everything it started
   });
@@ -154,7 +160,7 @@ export async function startCodeServer({ launcher, folder, env = {}, settings = {
     if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
     return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   };
-  return { port, dir, logFile, proc, url, stop };
+  return { port, dir, extensionsDir: extensions, logFile, proc, url, stop };
 }
 
 /**

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { NodeActionError, resolveNode } from '../core/nodeActions';
+import { endpointOf } from '../docker/engine';
 import type { Services } from '../services';
 import { cancelled, isRunning, runCommand, targetNode, type CommandOutcome } from './common';
 
@@ -52,7 +53,7 @@ export async function openPsql(services: Services, arg?: unknown): Promise<Comma
       }
       const u = topo.superuser;
       const host = onPath('psql');
-      const dockerHost = vscode.workspace.getConfiguration('pgHaWorkshop').get<string>('dockerHost', '');
+      const endpoint = endpointOf(services.docker());
       const launch: PsqlLaunch = host
         ? {
             terminalName: `psql · ${target.container}`,
@@ -67,7 +68,8 @@ export async function openPsql(services: Services, arg?: unknown): Promise<Comma
               target.kind === 'pgbouncer'
                 ? ['exec', '-it', '-e', `PGPASSWORD=${u.password}`, target.container, 'psql', '-h', '127.0.0.1', '-p', '6432', '-U', u.user, u.database]
                 : ['exec', '-it', target.container, 'psql', '-U', u.user, u.database],
-            env: dockerHost ? { DOCKER_HOST: dockerHost } : {},
+            // The engine the extension talks to (setting, DOCKER_HOST or docker context).
+            env: endpoint && endpoint.source !== 'default' ? { DOCKER_HOST: endpoint.host } : {},
           };
       const term = vscode.window.createTerminal({ name: launch.terminalName, shellPath: launch.shellPath, shellArgs: launch.shellArgs, env: launch.env, iconPath: new vscode.ThemeIcon('terminal') });
       term.show();

@@ -1,7 +1,7 @@
 // LSN arithmetic and the way figures are written for people (tree, status bar, tooltips, reports).
 //
 // API: parseLsn(lsn) → bigint | undefined, lsnDiffBytes(a, b) → number | undefined,
-//      formatBytes(n), formatDuration(ms), formatLag(bytes, ms)
+//      formatBytes(n), formatDuration(ms), formatLag(bytes, ms), nonNegative(v)
 
 /** 'X/Y' (two hex halves) → byte position. undefined for null/garbage. */
 export function parseLsn(lsn: string | null | undefined): bigint | undefined {
@@ -16,6 +16,16 @@ export function lsnDiffBytes(a: string | null | undefined, b: string | null | un
   const x = parseLsn(a);
   const y = parseLsn(b);
   return x === undefined || y === undefined ? undefined : Number(x - y);
+}
+
+/**
+ * A lag or an age is never below zero. Two figures read at slightly different moments (the
+ * upstream's LSN, then a replay position that has moved past it; now() on a standby whose last
+ * replayed commit carries the primary's slightly later clock) can subtract to a small negative:
+ * that means "caught up", so it is shown as 0. null/undefined (unknown) stay unknown.
+ */
+export function nonNegative<T extends number | null | undefined>(v: T): T {
+  return (typeof v === 'number' && v < 0 ? 0 : v) as T;
 }
 
 /** 0 B, 512 B, 1.5 kB ... binary units as PostgreSQL's pg_size_pretty (kB, MB, GB, TB). */
@@ -48,5 +58,5 @@ export function formatDuration(ms: number | null | undefined): string {
 
 /** "0 B · 3 ms", "12 MB · ?" for a replica's lag. */
 export function formatLag(bytes: number | null | undefined, ms: number | null | undefined): string {
-  return `${formatBytes(bytes)} · ${formatDuration(ms)}`;
+  return `${formatBytes(nonNegative(bytes))} · ${formatDuration(nonNegative(ms))}`;
 }

@@ -117,7 +117,6 @@ export class LoadInputError extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function targetPort(t: ClusterTopology, target: Exclude<LoadTarget, 'primary'>): number {
   if (target === 'pgbouncer') return t.pgbouncer.hostPort;

@@ -9,6 +9,7 @@
 // `db` is anything with pg's query(text) (a Client or a Pool); the caller owns its lifetime.
 import type { PgBouncerSpec, PgNodeSpec } from './topology';
 import { classifyPgError, type PgFailure } from './connection';
+import { nonNegative } from './format';
 
 export interface Queryable {
   query(text: string): Promise<{ rows: unknown[] }>;
@@ -201,14 +202,14 @@ function replicationRow(v: unknown): ReplicationRow {
     writeLsn: str(r.writeLsn),
     flushLsn: str(r.flushLsn),
     replayLsn: str(r.replayLsn),
-    writeLagMs: num(r.writeLagMs),
-    flushLagMs: num(r.flushLagMs),
-    replayLagMs: num(r.replayLagMs),
-    sentBytes: num(r.sentBytes),
-    writeBytes: num(r.writeBytes),
-    flushBytes: num(r.flushBytes),
-    replayBytes: num(r.replayBytes),
-    replyAgeMs: num(r.replyAgeMs),
+    writeLagMs: nonNegative(num(r.writeLagMs)),
+    flushLagMs: nonNegative(num(r.flushLagMs)),
+    replayLagMs: nonNegative(num(r.replayLagMs)),
+    sentBytes: nonNegative(num(r.sentBytes)),
+    writeBytes: nonNegative(num(r.writeBytes)),
+    flushBytes: nonNegative(num(r.flushBytes)),
+    replayBytes: nonNegative(num(r.replayBytes)),
+    replyAgeMs: nonNegative(num(r.replyAgeMs)),
   };
 }
 
@@ -262,8 +263,8 @@ export function parseProbe(node: PgNodeSpec['key'], raw: unknown, at: number, to
     currentLsn: str(p.currentLsn),
     receiveLsn: str(p.receiveLsn),
     replayLsn: str(p.replayLsn),
-    receiveReplayBytes: inRecovery ? num(p.receiveReplayBytes) : null,
-    replayAgeMs: num(p.replayAgeMs),
+    receiveReplayBytes: inRecovery ? nonNegative(num(p.receiveReplayBytes)) : null,
+    replayAgeMs: nonNegative(num(p.replayAgeMs)),
     replayPaused: bool(p.replayPaused),
     synchronousStandbyNames: str(p.synchronousStandbyNames) ?? '',
     // The conninfo holds the replication password: never carry it into views or logs.

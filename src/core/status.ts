@@ -21,7 +21,7 @@
 // - timeline divergence: a reachable node is on a lower timeline than the newest primary and is
 //   itself writable or not streaming (a streaming standby switches timeline by itself).
 import type { DockerProblem } from '../docker/engine';
-import { formatBytes, formatDuration } from './format';
+import { formatBytes, formatDuration, nonNegative } from './format';
 import type { NodeProbe, NodeProbeOk, PgBouncerProbe, ReplicationRow, SlotInfo, WalReceiverInfo } from './probe';
 import type { ClusterTopology, NodeKey, PgNodeSpec } from './topology';
 
@@ -250,19 +250,21 @@ export function deriveStatus(
     if (!d?.probe?.inRecovery) return undefined;
     const link = links.get(key);
     const row = link?.row;
-    let bytes: number | null = row?.replayBytes ?? null;
+    // Probes are read at slightly different moments: a replica can look a few bytes "ahead" of
+    // its upstream. Lag is never negative (see nonNegative).
+    let bytes: number | null = nonNegative(row?.replayBytes ?? null);
     if (bytes !== null && d.role === 'cascadingReplica' && link?.upstream && depth < 4) {
       const upLag = lagOf(link.upstream, depth + 1);
       bytes = upLag?.bytes === null || upLag?.bytes === undefined ? bytes : bytes + upLag.bytes;
     }
-    const replayMs = row ? (row.replayLagMs ?? (row.replayBytes === 0 ? 0 : null)) : null;
+    const replayMs = row ? nonNegative(row.replayLagMs ?? (bytes === 0 ? 0 : null)) : null;
     return {
       bytes,
       replayMs,
-      writeMs: row?.writeLagMs ?? null,
-      flushMs: row?.flushLagMs ?? null,
-      receiveReplayBytes: d.probe.receiveReplayBytes,
-      lastReplayAgeMs: d.probe.replayAgeMs,
+      writeMs: nonNegative(row?.writeLagMs ?? null),
+      flushMs: nonNegative(row?.flushLagMs ?? null),
+      receiveReplayBytes: nonNegative(d.probe.receiveReplayBytes),
+      lastReplayAgeMs: nonNegative(d.probe.replayAgeMs),
     };
   };
 
@@ -277,7 +279,8 @@ export function deriveStatus(
       kind: 'splitBrain',
       severity: 'error',
       nodes: writable,
-      message: `Split brain: ${writable.map(name).join(writable.length === 2 ? ' and ' : ', ')} ${writable.length === 2 ? 'both' : 'all'} accept writes. Stop (fence) the one that must not take writes, then rejoin it as a replica.`,
+      // The alert's title ("Split brain") is put in front by whoever shows it: not repeated here.
+      message: `${writable.map(name).join(writable.length === 2 ? ' and ' : ', ')} ${writable.length === 2 ? 'both' : 'all'} accept writes. Stop (fence) the one that must not take writes, then rejoin it as a replica.`,
     });
   }
 
@@ -304,7 +307,7 @@ export function deriveStatus(
       kind: 'timelineDivergence',
       severity: 'error',
       nodes: diverged,
-      message: `Timeline divergence: ${diverged.map((k) => `${name(k)} is on timeline ${byKey.get(k)!.probe!.timeline}`).join(', ')} while the newest primary is on timeline ${newest}. Rejoin with pg_rewind (or re-clone) before it streams again.`,
+      message: `${diverged.map((k) => `${name(k)} is on timeline ${byKey.get(k)!.probe!.timeline}`).join(', ')} while the newest primary is on timeline ${newest}. Rejoin with pg_rewind (or re-clone) before it streams again.`,
     });
   }
 

@@ -52,7 +52,7 @@ export interface ClusterTopology {
 
 export const DEFAULT_PROJECT_NAME = 'pgha';
 export const DEFAULT_POSTGRES_IMAGE = 'postgres:15';
-export const DEFAULT_PGBOUNCER_IMAGE = 'edoburu/pgbouncer:latest';
+export const DEFAULT_PGBOUNCER_IMAGE = 'edoburu/pgbouncer:v1.25.1-p0';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

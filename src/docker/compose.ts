@@ -7,7 +7,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { topologyEnv, type ClusterTopology } from '../core/topology';
-import { createDockerClient, DockerError, pingDocker } from './engine';
+import { createDockerClient, DockerError, endpointOf, pingDocker } from './engine';
+import { cliEnvFor, resolveDockerEndpoint } from './endpoint';
 
 export type ComposeProblem = 'noCompose' | 'notRunning' | 'noPermission' | 'portTaken' | 'imageMissing' | 'timeout' | 'other';
 
@@ -211,7 +212,9 @@ export async function compose(t: ClusterTopology, args: readonly string[], actio
   const fullArgs = [...cli.baseArgs, '-f', t.composeFile, '-p', t.projectName, ...args];
   let r: RunResult;
   try {
-    r = await run(cli.program, fullArgs, { cwd: path.dirname(t.composeFile), env: composeEnv(t, opts.env), timeoutMs: opts.timeoutMs ?? 600_000, onOutput: opts.onOutput });
+    // The same engine as the extension's dockerode client (setting, DOCKER_HOST or docker context).
+    const endpoint = (opts.docker && endpointOf(opts.docker)) || resolveDockerEndpoint({ env: opts.env ?? process.env });
+    r = await run(cli.program, fullArgs, { cwd: path.dirname(t.composeFile), env: cliEnvFor(endpoint, composeEnv(t, opts.env)), timeoutMs: opts.timeoutMs ?? 600_000, onOutput: opts.onOutput });
   } catch (e) {
     if (e instanceof ComposeError) throw e;
     throw new ComposeError(`Could not ${action}: ${e instanceof Error ? e.message : String(e)}`, 'other');

@@ -3,6 +3,7 @@
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import type { ContainerState, ContainerStatusName } from '../core/status';
+import { dockerodeOptions, resolveDockerEndpoint, type DockerEndpoint } from './endpoint';
 
 export type DockerProblem = 'notRunning' | 'noPermission' | 'notFound' | 'other';
 
@@ -18,18 +19,23 @@ export class DockerError extends Error {
   }
 }
 
+const endpoints = new WeakMap<Docker, DockerEndpoint>();
+
 /**
- * Builds a client. `host` accepts what DOCKER_HOST accepts (unix:///path, tcp://host:port, npipe://);
- * empty means DOCKER_HOST from the environment, else the default local socket.
+ * Builds a client for the engine the user chose: `host` is the pgHaWorkshop.dockerHost setting (what
+ * DOCKER_HOST accepts: unix:///path, tcp://host:port, npipe://, ssh://); empty means DOCKER_HOST,
+ * else the current docker context, else the default local socket (src/docker/endpoint.ts).
  */
-export function createDockerClient(host?: string): Docker {
-  const h = host?.trim() || process.env.DOCKER_HOST || '';
-  if (!h) return new Docker();
-  if (h.startsWith('unix://')) return new Docker({ socketPath: h.slice('unix://'.length) });
-  if (h.startsWith('npipe://')) return new Docker({ socketPath: h.slice('npipe://'.length) });
-  if (h.startsWith('/')) return new Docker({ socketPath: h });
-  const url = new URL(h.replace(/^tcp:/, 'http:'));
-  return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
+export function createDockerClient(host?: string, env: NodeJS.ProcessEnv = process.env): Docker {
+  const endpoint = resolveDockerEndpoint({ setting: host, env });
+  const docker = new Docker(dockerodeOptions(endpoint));
+  endpoints.set(docker, endpoint);
+  return docker;
+}
+
+/** The engine a client made by createDockerClient talks to (the Compose CLI is pointed at the same one). */
+export function endpointOf(docker: Docker): DockerEndpoint | undefined {
+  return endpoints.get(docker);
 }
 
 function errno(e: unknown): string | undefined {

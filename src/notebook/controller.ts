@@ -1,7 +1,7 @@
 // Runs SQL cells on the node each one names (or the notebook's default node), one connection per
 // node, and shows the result as a themed HTML table with text and JSON alternatives.
 import * as vscode from 'vscode';
-import { NOTEBOOK_TYPE, SQL_LANGUAGE } from './format';
+import { CELL_SQL_LANGUAGE, isSqlLanguage, NOTEBOOK_TYPE, SQL_LANGUAGE } from './format';
 import type { NotebookConnections } from './connections';
 import { errorText, renderHtml, renderJson, renderText, type NodeRun, type SqlErrorInfo } from './render';
 import type { PghaCellMetadata, PghaNotebookMetadata } from './serializer';
@@ -79,7 +79,7 @@ export class PghaNotebookController implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.controller = vscode.notebooks.createNotebookController(CONTROLLER_ID, NOTEBOOK_TYPE, vscode.l10n.t('PG HA Workshop cluster'));
-    this.controller.supportedLanguages = [SQL_LANGUAGE];
+    this.controller.supportedLanguages = [CELL_SQL_LANGUAGE, SQL_LANGUAGE];
     this.controller.supportsExecutionOrder = true;
     this.controller.description = vscode.l10n.t('Runs each cell on its target node');
     this.controller.executeHandler = (cells) => this.executeCells(cells);
@@ -106,7 +106,7 @@ export class PghaNotebookController implements vscode.Disposable {
     const sub = exec.token.onCancellationRequested(() => abort.abort());
     const target = targetOverride ?? cellTarget(cell).target;
     try {
-      if (cell.document.languageId !== SQL_LANGUAGE) {
+      if (!isSqlLanguage(cell.document.languageId)) {
         await exec.replaceOutput(new vscode.NotebookCellOutput([errorItem(undefined, { kind: 'other', message: vscode.l10n.t('Only SQL cells run on the cluster; this cell is {0}.', cell.document.languageId) })]));
         exec.end(false, Date.now());
         return;

@@ -17,6 +17,12 @@
 export const NOTEBOOK_TYPE = 'pgha-sql-notebook';
 export const FILE_SUFFIX = '.pgha.sql';
 export const SQL_LANGUAGE = 'sql';
+/**
+ * The language of a SQL cell inside VS Code: the extension's "PostgreSQL" language (VS Code's own
+ * 'sql' is named "MS SQL"). The file keeps writing `[sql]`; a cell set to 'sql' runs too.
+ */
+export const CELL_SQL_LANGUAGE = 'pgha-sql';
+export const isSqlLanguage = (id: string): boolean => id === CELL_SQL_LANGUAGE || id === SQL_LANGUAGE;
 export const MARKDOWN_LANGUAGE = 'markdown';
 
 export type CellKind = 'markdown' | 'code';

@@ -2,12 +2,13 @@
 // status bar item, and the commands that open, create, run on all nodes and export.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 import { Containers, createDockerClient } from '../docker/engine';
 import { NotebookConnections } from './connections';
 import { CONTROLLER_ID, PghaNotebookController, cellTarget, notebookDefaultTarget } from './controller';
-import { NEW_NOTEBOOK_HEADER, NOTEBOOK_TYPE } from './format';
+import { CELL_SQL_LANGUAGE, NEW_NOTEBOOK_HEADER, NOTEBOOK_TYPE } from './format';
 import { resultToCsv, resultSummary } from './render';
 import { PghaNotebookSerializer, serializerOptions, type PghaCellMetadata, type PghaNotebookMetadata } from './serializer';
 import { targetChoices } from './targets';
@@ -28,7 +29,8 @@ export interface NotebookFeature {
   readonly controller: PghaNotebookController;
   readonly connections: NotebookConnections;
   /** The monitoring notebook the open command uses: beside the compose file, else the one shipped. */
-  monitoringNotebookUri(): vscode.Uri;
+  /** The learner's own copy of the monitoring notebook (made on first use). */
+  monitoringNotebookUri(): Promise<vscode.Uri>;
 }
 
 let feature: NotebookFeature | undefined;
@@ -74,10 +76,10 @@ export function registerNotebook(context: vscode.ExtensionContext, services: Ser
     { dispose: () => connections.dispose() },
   );
 
-  const monitoringNotebookUri = (): vscode.Uri => {
+  const monitoringNotebookUri = (): Promise<vscode.Uri> => {
     const beside = path.join(path.dirname(services.topology().composeFile), MONITORING_NOTEBOOK);
-    if (fs.existsSync(beside)) return vscode.Uri.file(beside);
-    return vscode.Uri.joinPath(context.extensionUri, 'cluster', MONITORING_NOTEBOOK);
+    const shipped = fs.existsSync(beside) ? beside : vscode.Uri.joinPath(context.extensionUri, 'cluster', MONITORING_NOTEBOOK).fsPath;
+    return learnerCopy(context, shipped, services.log);
   };
   feature = { controller, connections, monitoringNotebookUri };
 
@@ -190,7 +192,7 @@ export function registerNotebook(context: vscode.ExtensionContext, services: Ser
   context.subscriptions.push(
     // Optional argument { reveal: 'Demo 3' }: scrolls to and selects the first cell containing that text.
     vscode.commands.registerCommand(NotebookCommands.openMonitoring, async (arg?: { reveal?: string }) => {
-      const doc = await vscode.workspace.openNotebookDocument(monitoringNotebookUri());
+      const doc = await vscode.workspace.openNotebookDocument(await monitoringNotebookUri());
       const editor = await show(doc);
       const text = typeof arg?.reveal === 'string' ? arg.reveal : undefined;
       const cell = text ? doc.getCells().find((c) => c.document.getText().includes(text)) : undefined;
@@ -207,7 +209,7 @@ export function registerNotebook(context: vscode.ExtensionContext, services: Ser
         vscode.l10n.t('# Workshop notebook\n\nEach SQL cell runs on the node shown in its status bar (click it to change). Save the file with a name ending in .pgha.sql.'),
         'markdown',
       );
-      const sql = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'SELECT pg_is_in_recovery();', 'sql');
+      const sql = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'SELECT pg_is_in_recovery();', CELL_SQL_LANGUAGE);
       sql.metadata = { target: 'all' } satisfies PghaCellMetadata;
       const data = new vscode.NotebookData([md, sql]);
       data.metadata = { header: NEW_NOTEBOOK_HEADER, eol: '\n' } satisfies PghaNotebookMetadata;
@@ -282,4 +284,36 @@ export function registerNotebook(context: vscode.ExtensionContext, services: Ser
       return target;
     }),
   );
+}
+
+const SHIPPED_HASH_KEY = 'pgHaWorkshop.monitoringNotebook.shippedHash';
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The notebook a learner edits is their own copy in the extension's global storage, never the
+ * tracked file of the checkout or the install folder (an extension update replaces that). A copy
+ * the learner has not changed follows a newer shipped version; a changed one is kept.
+ */
+async function learnerCopy(context: vscode.ExtensionContext, shipped: string, log: vscode.LogOutputChannel): Promise<vscode.Uri> {
+  const dir = context.globalStorageUri.fsPath;
+  const copy = path.join(dir, MONITORING_NOTEBOOK);
+  const source = await fs.promises.readFile(shipped, 'utf8');
+  const shippedHash = sha(source);
+  const known = context.globalState.get<string>(SHIPPED_HASH_KEY);
+  let current: string | undefined;
+  try {
+    current = await fs.promises.readFile(copy, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  const unchanged = current !== undefined && known !== undefined && sha(current) === known;
+  if (current === undefined || (known !== shippedHash && unchanged)) {
+    await fs.promises.mkdir(dir, { recursive: true });
+    await fs.promises.writeFile(copy, source);
+    await context.globalState.update(SHIPPED_HASH_KEY, shippedHash);
+    log.info(`notebook: ${current === undefined ? 'made' : 'updated'} your copy of the monitoring notebook: ${copy} (from ${shipped})`);
+  } else if (known !== shippedHash) {
+    log.info(`notebook: a newer monitoring notebook ships (${shipped}); your edited copy ${copy} is kept`);
+  }
+  return vscode.Uri.file(copy);
 }

@@ -1,7 +1,7 @@
 // Adapts the *.pgha.sql format (format.ts) to VS Code's notebook model. Outputs are not written
 // to the file (transientOutputs); each cell's target node lives in its metadata.
 import * as vscode from 'vscode';
-import { MARKDOWN_LANGUAGE, NotebookFormatError, parseNotebook, serializeNotebook, SQL_LANGUAGE, type NotebookCell } from './format';
+import { CELL_SQL_LANGUAGE, MARKDOWN_LANGUAGE, NotebookFormatError, parseNotebook, serializeNotebook, SQL_LANGUAGE, type NotebookCell } from './format';
 
 export interface PghaCellMetadata {
   /** Target node name without '@'; absent = the notebook's default node. */
@@ -22,7 +22,7 @@ export function toNotebookData(text: string): vscode.NotebookData {
     const data = new vscode.NotebookCellData(
       c.kind === 'markdown' ? vscode.NotebookCellKind.Markup : vscode.NotebookCellKind.Code,
       c.source,
-      c.kind === 'markdown' ? MARKDOWN_LANGUAGE : c.language,
+      c.kind === 'markdown' ? MARKDOWN_LANGUAGE : c.language === SQL_LANGUAGE ? CELL_SQL_LANGUAGE : c.language,
     );
     data.metadata = c.target ? ({ target: c.target } satisfies PghaCellMetadata) : {};
     return data;
@@ -38,7 +38,7 @@ export function fromNotebookData(data: vscode.NotebookData): string {
     const target = (c.metadata as PghaCellMetadata | undefined)?.target;
     return c.kind === vscode.NotebookCellKind.Markup
       ? { kind: 'markdown', language: MARKDOWN_LANGUAGE, source: c.value }
-      : { kind: 'code', language: c.languageId || SQL_LANGUAGE, source: c.value, ...(target ? { target } : {}) };
+      : { kind: 'code', language: !c.languageId || c.languageId === CELL_SQL_LANGUAGE ? SQL_LANGUAGE : c.languageId, source: c.value, ...(target ? { target } : {}) };
   });
   return serializeNotebook({
     header: meta.header ?? '',

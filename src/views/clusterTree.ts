@@ -4,7 +4,7 @@
 // and pools. contextValue drives the menus: node.<primary|replica|unknown>.<running|stopped>,
 // pgbouncer.<running|stopped>.
 import * as vscode from 'vscode';
-import { formatBytes, formatDuration } from '../core/format';
+import { formatBytes, formatDuration, nonNegative } from '../core/format';
 import type { Alert, ClusterStatus, Health, NodeRole, NodeStatus, PgBouncerStatus } from '../core/status';
 import type { NodeKey } from '../core/topology';
 import type { BackupSnapshot } from '../backups/state';
@@ -56,15 +56,19 @@ function upstreamName(n: NodeStatus, status: ClusterStatus): string {
   return n.upstreamHost ?? '?';
 }
 
-/** `primary · TL 1`, `replica · 0 B · 3 ms`, `stopped` */
+/**
+ * `primary · TL 1`, `replica · 12 MB`, `stopped`: the role and the one figure that matters first,
+ * short enough for a narrow side bar. Time lags, upstream and the rest are in the tooltip and the
+ * node's children.
+ */
 export function nodeDescription(n: NodeStatus, status: ClusterStatus): string {
-  const role = roleLabel(n, status);
-  if (n.role === 'primary') return `${role} · TL ${n.timeline ?? '?'}`;
-  const delayed = n.applyDelayMs ? ` · ${t('delayed {0}', formatDuration(n.applyDelayMs))}` : '';
+  if (n.role === 'primary') return `${roleLabel(n, status)} · TL ${n.timeline ?? '?'}`;
   if ((n.role === 'replica' || n.role === 'cascadingReplica') && n.lag) {
-    return `${role}${delayed} · ${formatBytes(n.lag.bytes)} · ${formatDuration(n.lag.replayMs)}`;
+    const role = n.role === 'cascadingReplica' ? t('cascading') : roleLabel(n, status);
+    const delayed = n.applyDelayMs ? ` · ${t('delayed {0}', formatDuration(n.applyDelayMs))}` : '';
+    return `${role} · ${formatBytes(nonNegative(n.lag.bytes))}${delayed}`;
   }
-  return role;
+  return roleLabel(n, status);
 }
 
 const HEALTH_COLOR: Record<Health, string | undefined> = {
@@ -306,7 +310,12 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
       if (!s.docker.ok) return [];
       // Nothing exists yet: the view's welcome content (keyed on pgHaWorkshop.clusterState) says what to do.
       if (s.nodes.every((n) => n.containerState.status === 'missing') && s.pgbouncer.containerState.status === 'missing') return [];
+      // Restricted Mode: the first row says why the commands are off and offers to trust the folder.
+      const restricted: ClusterTreeElement[] = vscode.workspace.isTrusted
+        ? []
+        : [{ kind: 'message', id: 'untrusted', text: t('Restricted Mode: commands are off. Trust this folder…'), icon: 'shield', command: { title: t('Trust This Folder…'), command: 'workbench.trust.manage' } }];
       return [
+        ...restricted,
         ...s.alerts.map((alert): ClusterTreeElement => ({ kind: 'alert', alert })),
         ...s.nodes.map((n): ClusterTreeElement => ({ kind: 'node', key: n.key })),
         { kind: 'pgbouncer' },
@@ -375,7 +384,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
         const a = e.alert;
         const item = new vscode.TreeItem(alertTitle(a), vscode.TreeItemCollapsibleState.None);
         item.id = `alert:${a.id}`;
-        item.description = a.message;
+        // The title and who it concerns fit the side bar; the full explanation is the tooltip.
+        item.description = alertNodes(a, s!);
         item.tooltip = new vscode.MarkdownString(`**${alertTitle(a)}**\n\n${a.message}`);
         item.iconPath = new vscode.ThemeIcon(a.severity === 'error' ? 'error' : 'warning', new vscode.ThemeColor(a.severity === 'error' ? 'list.errorForeground' : 'list.warningForeground'));
         item.contextValue = `alert.${a.kind}`;
@@ -384,7 +394,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
       case 'message': {
         const item = new vscode.TreeItem(e.text, vscode.TreeItemCollapsibleState.None);
         item.id = `message:${e.id}`;
-        item.tooltip = e.text;
+        item.tooltip = e.id === 'untrusted' ? t("This folder is not trusted, so the workshop's commands that start, stop or change containers and run SQL are turned off; the view still shows the cluster. Trust it if you know its files: the workshop runs its Docker Compose file and scripts.") : e.text;
         item.iconPath = new vscode.ThemeIcon(e.icon);
         item.command = e.command;
         return item;
@@ -404,6 +414,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+/** "primary, replica1": the nodes an alert concerns, short. */
+export function alertNodes(a: Alert, status: ClusterStatus): string {
+  return a.nodes.map((k) => (status.nodes.find((n) => n.key === k)?.service ?? k).replace(/^postgres-/, '')).join(', ');
 }
 
 export function alertTitle(a: Alert): string {

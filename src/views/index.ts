@@ -27,7 +27,8 @@ export function registerClusterView(context: vscode.ExtensionContext, services: 
     bar.update(s);
     const errors = s.alerts.filter((a) => a.severity === 'error').length;
     view.badge = s.alerts.length ? { value: s.alerts.length, tooltip: t('{0} alerts ({1} errors)', s.alerts.length, errors) } : undefined;
-    view.message = s.splitBrain ? `⛔ ${s.alerts.find((a) => a.kind === 'splitBrain')?.message ?? t('Split brain')}` : undefined;
+    const sb = s.alerts.find((a) => a.kind === 'splitBrain');
+    view.message = sb ? `${alertTitle(sb)}: ${sb.message}` : undefined;
 
     const ctx = `${s.clusterState}|${s.docker.ok ? 'running' : s.docker.problem}|${s.splitBrain}|${s.primary ?? ''}`;
     if (ctx !== lastContext) {
@@ -51,7 +52,13 @@ export function registerClusterView(context: vscode.ExtensionContext, services: 
     }
   };
   context.subscriptions.push(services.monitor.onDidChange(render));
+  // Trusting the folder removes the Restricted Mode row at once.
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => tree.current && tree.update(tree.current)));
   if (services.backups) context.subscriptions.push(services.backups.onDidChange((b) => tree.updateBackups(b)));
-  services.monitor.start();
-  void services.monitor.refresh().catch((e: unknown) => services.log.warn(`First cluster poll failed: ${String(e)}`));
+  // The first poll right after activation, not during it (it loads the Docker and PostgreSQL
+  // client libraries, dist/vendor.js): activation only registers.
+  setTimeout(() => {
+    services.monitor.start();
+    void services.monitor.refresh().catch((e: unknown) => services.log.warn(`First cluster poll failed: ${String(e)}`));
+  }, 0);
 }

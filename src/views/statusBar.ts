@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { formatBytes, formatDuration } from '../core/format';
 import type { ClusterStatus } from '../core/status';
+import { alertTitle } from './clusterTree';
 
 const t = vscode.l10n.t;
 
@@ -33,13 +34,25 @@ export function statusBarText(s: ClusterStatus | undefined): StatusBarText {
   const lines = [
     t('Primary: {0}', primary),
     t('Worst replica lag: {0}{1}', lag, s.maxLag.node && s.maxLag.node !== s.primary ? ` (${name(s.maxLag.node)})` : ''),
-    ...s.alerts.map((a) => `${a.severity === 'error' ? '⛔' : '⚠'} ${a.message}`),
+    ...s.alerts.map((a) => `$(${a.severity === 'error' ? 'error' : 'warning'}) ${alertTitle(a)}: ${a.message}`),
   ];
   return {
     text: `$(${s.primary ? 'database' : 'warning'}) ${primary} · ${t('lag {0}', lag)}`,
     tooltip: lines.join('\n'),
     warning: errors.length > 0 || !s.primary,
   };
+}
+
+/** Lines of plain text, each may start with a codicon ($(error)): codicons render, the rest stays text. */
+function tooltipMarkdown(text: string): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  for (const line of text.split('\n')) {
+    const m = /^(\$\([a-z-]+\) )?(.*)$/.exec(line)!;
+    if (m[1]) md.appendMarkdown(m[1]);
+    md.appendText(m[2]);
+    md.appendMarkdown('\n\n');
+  }
+  return md;
 }
 
 export function createClusterStatusBar(): { item: vscode.StatusBarItem; update(s: ClusterStatus | undefined): StatusBarText } {
@@ -49,7 +62,7 @@ export function createClusterStatusBar(): { item: vscode.StatusBarItem; update(s
   const update = (s: ClusterStatus | undefined) => {
     const v = statusBarText(s);
     item.text = v.text;
-    item.tooltip = v.tooltip;
+    item.tooltip = tooltipMarkdown(v.tooltip);
     item.backgroundColor = v.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     item.show();
     return v;

@@ -28,11 +28,14 @@ import {
   type DemoResult,
   type Missing,
 } from '../core/demos';
+import { pointsFromSamples } from '../core/labs/lagSeries';
 import { checkPrerequisites } from '../core/prerequisites';
 import { startNode } from '../core/nodeActions';
 import type { Services } from '../services';
 import { DemoCommands, OPEN_WALKTHROUGH_COMMAND, passedKey, SHOW_RESULTS_COMMAND, WALKTHROUGH_ID } from './demoIds';
-import { DemoResults, RESULTS_SCHEME, RESULTS_URI } from './results';
+import { DemoResults } from './results';
+import { DemoResultsPanel } from './resultsPanel';
+import { showFirstScreen } from './firstRun';
 import { checkLabel, demoTitle, prerequisiteFix, summarize } from './summaries';
 
 const t = vscode.l10n.t;
@@ -82,8 +85,19 @@ function missingText(m: Missing): string {
 
 export function registerWalkthrough(context: vscode.ExtensionContext, services: Services): void {
   const results = new DemoResults();
-  context.subscriptions.push(results, vscode.workspace.registerTextDocumentContentProvider(RESULTS_SCHEME, results));
-  const ctx = (): DemoContext => ({ topology: services.topology(), containers: services.containers(), log: (m) => services.log.info(m) });
+  const panel = new DemoResultsPanel(results);
+  context.subscriptions.push(results, panel);
+  const ctx = (): DemoContext => {
+    const topology = services.topology();
+    const keyOf = (service: string) => topology.nodes.find((n) => n.service === service)?.key;
+    return {
+      topology,
+      containers: services.containers(),
+      log: (m) => services.log.info(m),
+      // The lag chart draws the demos' own samples (ten a second) beside the monitor's.
+      onReplicationSamples: (round) => services.lagDashboard?.record(pointsFromSamples(round, keyOf)),
+    };
+  };
   const running = new Set<DemoId>();
   const setPassed = async (id: DemoId, passed: boolean) => {
     results.contextKeys.set(passedKey(id), passed);
@@ -104,6 +118,8 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
     for (const c of r.checks) services.log.info(`  ${c.ok ? '✓' : '✗'} ${checkLabel(c)}: ${c.detail}`);
     if (r.clusterAfter) services.log.info(`  ${t('Cluster now')}: ${r.clusterAfter}`);
     await setPassed(r.demo, r.passed);
+    // The measured result where the learner looks: beside the walkthrough, scrolled to this demo.
+    panel.show({ demo: r.demo, beside: true });
     if (!quiet) {
       const show = t('Show Results');
       const msg = `${title}: ${summary}`;
@@ -230,7 +246,7 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
 
   context.subscriptions.push(
     vscode.commands.registerCommand(SHOW_RESULTS_COMMAND, async () => {
-      await vscode.commands.executeCommand('markdown.showPreview', RESULTS_URI);
+      panel.show();
       return results.all().map((r) => ({ demo: r.demo, passed: r.passed, summary: summarize(r) }));
     }),
     vscode.commands.registerCommand(OPEN_WALKTHROUGH_COMMAND, () =>
@@ -238,6 +254,8 @@ export function registerWalkthrough(context: vscode.ExtensionContext, services: 
     ),
   );
   services.demoResults = results;
+  services.demoResultsPanel = panel;
+  showFirstScreen(context, (m) => services.log.debug(m));
 }
 
 /** Demo 3 shows the lag live: the monitoring notebook at its Demo 3 cells, and the lag view. */

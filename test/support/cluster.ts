@@ -28,7 +28,10 @@ import { nodeClientConfig } from '../../src/core/connection';
 import { topologyFromEnv, topologyEnv, type NodeKey } from '../../src/core/topology';
 import { composeDown, composePs, composeUp } from '../../src/docker/compose';
 import { Containers, createDockerClient } from '../../src/docker/engine';
+import { useTestCluster } from '../../scripts/lib/test-cluster.mjs';
 
+// The tests' own cluster, never the workshop's (also when a test file is run alone).
+useTestCluster('the integration tests');
 export const topology = topologyFromEnv();
 export const docker = createDockerClient();
 export const containers = new Containers(docker);

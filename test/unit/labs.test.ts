@@ -11,7 +11,7 @@ import { workshopAlertRules } from '../../src/core/labs/alerts';
 import { checkCascade } from '../../src/core/labs/cascade';
 import { LabError, standardTopologyProblems } from '../../src/core/labs/common';
 import { checkDelayed, parseDelay, quoteTable } from '../../src/core/labs/delayed';
-import { LagHistory, lagPoint } from '../../src/core/labs/lagSeries';
+import { LagHistory, lagPoint, pointsFromSamples } from '../../src/core/labs/lagSeries';
 import { DEFAULT_THRESHOLDS, deriveStatus, type ClusterStatus, type ContainerSnapshot, type ProbeRound } from '../../src/core/status';
 import { topologyFromEnv } from '../../src/core/topology';
 
@@ -99,10 +99,30 @@ test('Exercise 5: the lag history keeps 10 minutes in time order and drops older
   for (let t = 0; t <= 30_000; t += 1000) h.add(s, t);
   assert.equal(h.points.length, 11);
   assert.equal(h.points[0].t, 20_000);
-  h.add(s, 5000); // out of order: ignored
+  assert.equal(h.push(lagPoint(s, 5000)), false); // older than the window: dropped
   assert.equal(h.points[h.points.length - 1].t, 30_000);
+  // A demo's samples interleave with the monitor's: kept in time order.
+  assert.equal(h.push({ t: 29_500, v: { replica1: { bytes: 5 * 1024 * 1024, seconds: 0.4 } } }), true);
+  assert.deepEqual(h.points.slice(-3).map((x) => x.t), [29_000, 29_500, 30_000]);
   const big = new LagHistory();
   assert.equal(big.windowMs, 600_000);
+});
+
+test('Demo samples become chart points: one per moment, keyed by node, never negative', () => {
+  const key = (svc: string) => ({ 'postgres-replica1': 'replica1', 'postgres-replica2': 'replica2' })[svc];
+  const pts = pointsFromSamples(
+    [
+      { at: 200, replica: 'postgres-replica2', behindBytes: 4096, replayLagMs: 12 },
+      { at: 100, replica: 'postgres-replica1', behindBytes: -512, replayLagMs: 3 },
+      { at: 200, replica: 'postgres-replica1', behindBytes: 8192, replayLagMs: 20 },
+      { at: 200, replica: 'someone-else', behindBytes: 1, replayLagMs: 1 },
+    ],
+    key,
+  );
+  assert.deepEqual(pts, [
+    { t: 100, v: { replica1: { bytes: 0, seconds: 0.003 } } },
+    { t: 200, v: { replica2: { bytes: 4096, seconds: 0.012 }, replica1: { bytes: 8192, seconds: 0.02 } } },
+  ]);
 });
 
 test('Exercise 4: watcher settings are checked (N probes must fit in the window)', () => {

@@ -88,7 +88,7 @@ test('side by side: one panel per node; errors show SQLSTATE, message and hint',
 
 test('text table is aligned and says how many rows were not shown; inexact counts say so', () => {
   const text = renderText([run([result([['1', 'a'], ['22', null]], 5, false)])]);
-  assert.match(text, / a  \| b<script>\n----\+-----------\n 1  \| a\n 22 \| NULL\n\(7\+ rows, 5\+ more not shown\)/);
+  assert.match(text, / a {2}\| b<script>\n----\+-----------\n 1 {2}\| a\n 22 \| NULL\n\(7\+ rows, 5\+ more not shown\)/);
 });
 
 test('CSV export quotes what needs quoting and writes NULL as an empty field', () => {

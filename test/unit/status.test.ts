@@ -196,3 +196,28 @@ test('parseProbe takes a standby timeline from the highest it knows, a primary o
   assert.equal(parseProbe('replica1', { inRecovery: true, checkpointTimeline: 1, walReceiver: { receivedTimeline: 3, status: 'streaming' } }, 1, 1).timeline, 3);
   assert.equal(parseProbe('primary', { inRecovery: false, checkpointTimeline: 1, walTimeline: 2 }, 1, 1).timeline, 2);
 });
+
+test('lag is never negative: a replica read a moment "ahead" of its upstream is caught up (0), in the status and in the probe', () => {
+  // Under load the tree showed "-28 kB" and "last replayed commit -23 ms ago": the upstream's LSN
+  // and the replica's replay position were sampled at different moments.
+  const r = withReplicationRow(load('healthy'), 'postgres-replica1', { replayLagMs: null, replayBytes: -28 * 1024, writeLagMs: -3, flushLagMs: -2 });
+  const p = r.probes.nodes.replica1 as NodeProbeOk;
+  const rr = { ...r, probes: { ...r.probes, nodes: { ...r.probes.nodes, replica1: { ...p, replayAgeMs: -23, receiveReplayBytes: -512 } } } };
+  const s = deriveStatus(rr.probes, rr.containers, topology, DEFAULT_THRESHOLDS, when(rr));
+  const lag = node(s, 'replica1').lag!;
+  assert.equal(lag.bytes, 0);
+  assert.equal(lag.replayMs, 0);
+  assert.equal(lag.writeMs, 0);
+  assert.equal(lag.flushMs, 0);
+  assert.equal(lag.lastReplayAgeMs, 0);
+  assert.equal(lag.receiveReplayBytes, 0);
+  assert.ok((s.maxLag.bytes ?? 0) >= 0);
+
+  const raw = { inRecovery: true, receiveReplayBytes: -100, replayAgeMs: -23, replication: [{ applicationName: 'x', replayBytes: -28672, sentBytes: -1, replayLagMs: -5 }] };
+  const parsed = parseProbe('replica1', raw, 1, 1);
+  assert.equal(parsed.receiveReplayBytes, 0);
+  assert.equal(parsed.replayAgeMs, 0);
+  assert.equal(parsed.replication[0].replayBytes, 0);
+  assert.equal(parsed.replication[0].sentBytes, 0);
+  assert.equal(parsed.replication[0].replayLagMs, 0);
+});

@@ -5,7 +5,7 @@
 //
 // Environment (read inside the extension host):
 //   PGHA_TEST_FILES        comma-separated test file names to run (e.g. "clusterView,skeleton");
-//                          default: every *.test.js
+//                          default: every *.test.js but packaged (the .vsix suite)
 //   PGHA_TEST_GREP         mocha --grep: only tests whose full title matches
 //   PGHA_TEST_RESULT_FILE  where to write { tests, passes, failures, pending, durationMs, failed[] }
 //                          as JSON (the code-server runner reads it to report and check counts)
@@ -23,6 +23,8 @@ export interface SuiteResult {
   files: string[];
 }
 
+const EXPLICIT_ONLY = new Set(['packaged.test.js']);
+
 function testFiles(dir: string): string[] {
   const only = (process.env.PGHA_TEST_FILES ?? '')
     .split(',')
@@ -32,7 +34,8 @@ function testFiles(dir: string): string[] {
     .readdirSync(dir)
     .filter((f) => f.endsWith('.test.js'))
     .sort();
-  if (only.length === 0) return all.map((f) => path.join(dir, f));
+  // The packaged-extension suite runs only against an installed .vsix (run-vscode-tests.mjs --vsix).
+  if (only.length === 0) return all.filter((f) => !EXPLICIT_ONLY.has(f)).map((f) => path.join(dir, f));
   const unknown = only.filter((o) => !all.includes(`${o}.test.js`));
   if (unknown.length) throw new Error(`PGHA_TEST_FILES names no test file: ${unknown.join(', ')} (have: ${all.join(', ')})`);
   return only.map((o) => path.join(dir, `${o}.test.js`));

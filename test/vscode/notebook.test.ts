@@ -97,8 +97,15 @@ suite('SQL notebook', function () {
     const editor = (await vscode.commands.executeCommand('pgHaWorkshop.openMonitoringNotebook')) as vscode.NotebookEditor;
     const doc = editor.notebook;
     assert.equal(doc.notebookType, NOTEBOOK_TYPE);
-    assert.match(doc.uri.fsPath, /cluster[\\/]monitoring\.pgha\.sql$/);
+    // The learner's own copy: not the tracked file of the checkout, not the install folder.
+    assert.match(doc.uri.fsPath, /monitoring\.pgha\.sql$/);
+    const root = path.join(__dirname, '..', '..', '..');
+    assert.ok(!path.resolve(doc.uri.fsPath).startsWith(path.resolve(root) + path.sep), `${doc.uri.fsPath} is outside the checkout ${root}`);
+    assert.equal(fs.readFileSync(doc.uri.fsPath, 'utf8'), fs.readFileSync(path.join(root, 'cluster', 'monitoring.pgha.sql'), 'utf8'), 'a copy of the shipped notebook');
     const code = doc.getCells().filter((c) => c.kind === vscode.NotebookCellKind.Code);
+    // SQL cells are in the extension's PostgreSQL language (VS Code's 'sql' is named MS SQL).
+    assert.ok(code.every((c) => c.document.languageId === 'pgha-sql'), code.map((c) => c.document.languageId).join(','));
+    assert.ok((await vscode.languages.getLanguages()).includes('pgha-sql'));
     assert.equal(code.length, MONITORING_CELL_COLUMNS.length);
     for (const [k, cell] of code.entries()) {
       const done = await runCell(doc, cell.index);

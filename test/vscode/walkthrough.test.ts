@@ -51,15 +51,21 @@ suite('Walkthrough: the workshop demos, step by step', function () {
     assert.ok(api.demoResults, 'the walkthrough feature is registered');
   });
 
-  test('contributes 12 steps in the workshop order, each completed by its demo result (onContext), with an SVG diagram', async () => {
-    const wts = ext.packageJSON.contributes.walkthroughs as { id: string; steps: { id: string; completionEvents: string[]; description: string; media: { svg?: string } }[] }[];
+  test('contributes 12 steps in the workshop order, each completed by its demo result (onContext), with its page in walkthroughs/ (English and Indonesian) and diagram', async () => {
+    const wts = ext.packageJSON.contributes.walkthroughs as { id: string; steps: { id: string; completionEvents: string[]; description: string; media: { markdown?: string } }[] }[];
     const wt = wts.find((w) => w.id === 'pgHaWorkshop.gettingStarted');
     assert.ok(wt);
     assert.deepStrictEqual(wt.steps.map((s) => s.id), STEPS);
     const all = new Set(await vscode.commands.getCommands(true));
     for (const s of wt.steps) {
       assert.deepStrictEqual(s.completionEvents, [`onContext:pgHaWorkshop.${s.id}.passed`]);
-      assert.ok(s.media.svg && fs.existsSync(path.join(ext.extensionPath, s.media.svg)), `${s.id}: SVG ${s.media.svg}`);
+      const page = s.media.markdown ?? '';
+      assert.match(page, /^walkthroughs\/.+\.md$/, `${s.id}: a Markdown page in walkthroughs/`);
+      for (const file of [page, page.replace(/\.md$/, '.nls.id.md')]) {
+        const md = fs.readFileSync(path.join(ext.extensionPath, file), 'utf8');
+        const img = /<img src="([^"]+)"/.exec(md)?.[1];
+        assert.ok(img && fs.existsSync(path.join(ext.extensionPath, path.dirname(file), img)), `${file}: its diagram ${img} exists`);
+      }
       assert.ok(all.has(COMMANDS[s.id]), `${COMMANDS[s.id]} is registered`);
     }
   });
@@ -79,12 +85,17 @@ suite('Walkthrough: the workshop demos, step by step', function () {
     assert.deepStrictEqual(o.result!.checks.map((c) => c.id), ['replicasConnected', 'replicasInRecovery', 'rowReplicated', 'replicaReadOnly']);
   });
 
-  test('Demo 1: measured visibility on each replica, write to replica refused', async () => {
+  test('Demo 1: measured visibility on each replica, write to replica refused; the result is shown in Demo Results at once', async () => {
     passedWith(await run('demo1'), /replica1 saw the row after [\d.]+ ms; replica2 saw the row after [\d.]+ ms; write to replica1 refused: read-only/);
-  });
-
-  test('Demo 2: 40 reads in 20 rounds answered by the replicas', async () => {
+    // Where the learner looks: the Demo Results panel opens beside the walkthrough, scrolled to this demo.
+    const panel = api.demoResultsPanel!;
+    assert.ok(panel.isOpen, 'Demo Results is open');
+    assert.match(panel.html ?? '', /<section id="demo1" class="passed latest">/);
+    assert.match(panel.html ?? '', /replica1 saw the row after [\d.]+ ms/);
+    const renders = panel.renders;
     passedWith(await run('demo2'), /^40 reads in 20 rounds/);
+    assert.ok(panel.renders > renders, 'the panel updates live as the next demo finishes');
+    assert.match(panel.html ?? '', /<section id="demo2" class="passed latest">/);
   });
 
   test('Demo 3: lag sampled, notebook opened', async () => {

@@ -24,6 +24,8 @@ export interface DemoContext {
   readonly containers: Containers;
   /** Each step as it happens (the output channel; a test's diagnostic). English, technical. */
   readonly log?: (message: string) => void;
+  /** Each round of pg_stat_replication samples a demo takes (the lag chart draws them). */
+  readonly onReplicationSamples?: (samples: readonly import('./replicationSampler').ReplicationSample[]) => void;
 }
 
 /** One promise of the workshop, checked: `id` is stable (the UI localizes it), `detail` holds the measured value. */
@@ -154,7 +156,7 @@ export function notReady(t: ClusterTopology, s: ClusterStatus, replicas: number)
     return new DemoNotReady('cluster', `The workshop cluster is not running (no ${t.nodes.map((n) => n.container).join(', ')} running).`);
   }
   if (s.splitBrain || s.writable.length > 1) {
-    return new DemoNotReady('splitBrain', `Split brain: ${s.writable.map((k) => specOf(t, k).container).join(' and ')} both accept writes. Resolve it first (Demo 6: fence the old primary, rejoin it as a replica).`);
+    return new DemoNotReady('splitBrain', `${s.writable.map((k) => specOf(t, k).container).join(' and ')} both accept writes. Resolve it first (Demo 6: fence the old primary, rejoin it as a replica).`);
   }
   if (!s.primary) {
     const down = s.nodes.filter((n) => n.role === 'down').map((n) => n.container);

@@ -39,7 +39,7 @@ export async function lagMonitoring(ctx: DemoContext, o: { durationSec?: number;
   const p = await connect(t, primary.hostPort, 'postgres', 'pgha-lag-monitor');
   try {
     say(`write load: ${ratePerSec} writes/s for ${durationSec} s on ${primary.container}; sampling pg_stat_replication every ${o.sampleEveryMs ?? 250} ms`);
-    const { load: lr, samples } = await loadWhileSampling(p, o.sampleEveryMs ?? 250, new LoadGenerator(t, { target: 'primary', mode: { kind: 'rate', ratePerSec, durationSec } }));
+    const { load: lr, samples } = await loadWhileSampling(p, o.sampleEveryMs ?? 250, new LoadGenerator(t, { target: 'primary', mode: { kind: 'rate', ratePerSec, durationSec } }), ctx.onReplicationSamples);
     const ages = await Promise.all(
       replicas.map(async (r) => {
         const c = await connect(t, r.hostPort, 'postgres').catch(() => undefined);

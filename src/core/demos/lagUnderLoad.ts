@@ -37,13 +37,15 @@ export async function lagUnderLoad(ctx: DemoContext, o: { statements?: number; r
   try {
     say(`heavy load on ${primary.container}: ${statements} INSERTs of ${rowsPerStatement} rows, ${concurrency} at a time (at most ${o.maxLoadSec ?? 30} s); sampling byte lag every 100 ms`);
     const l0 = Date.now();
-    const { load: lr, samples } = await loadWhileSampling(p, 100, new LoadGenerator(t, { target: 'primary', mode: { kind: 'bulk', statements, rowsPerStatement, concurrency, maxDurationSec: o.maxLoadSec ?? 30 } }));
+    const { load: lr, samples } = await loadWhileSampling(p, 100, new LoadGenerator(t, { target: 'primary', mode: { kind: 'bulk', statements, rowsPerStatement, concurrency, maxDurationSec: o.maxLoadSec ?? 30 } }), ctx.onReplicationSamples);
     const loadEnd = Date.now();
     say(`load done in ${loadEnd - l0} ms: ${lr.ackedRows} rows acknowledged, ${lr.failed} failed`);
     // Catch-up: every replica back at 0 bytes behind, polled every 50 ms, bounded.
     const caught = new Map<string, number>();
     while (Date.now() - loadEnd < bound && caught.size < replicas.length) {
-      for (const s of await sampleReplication(p).catch(() => [])) {
+      const round = await sampleReplication(p).catch(() => []);
+      ctx.onReplicationSamples?.(round);
+      for (const s of round) {
         if (s.behindBytes <= 0 && !caught.has(s.replica)) caught.set(s.replica, s.at - loadEnd);
       }
       if (caught.size < replicas.length) await sleep(50);

@@ -43,7 +43,7 @@ export async function primaryFailover(ctx: DemoContext, o: { outageMs?: number; 
     await stopNode(ctx, primary.key, { timeoutSec: 10 });
     stopped = true;
     await sleep(o.outageMs ?? 2000);
-    say(`the load saw ${load.ledger.failures.length} failed writes while no primary was there; promoting ${candidate.container}`);
+    say(`no primary for ${o.outageMs ?? 2000} ms so far (${load.ledger.failures.length} writes failed until now; the report counts them all); promoting ${candidate.container}`);
     fo = await failover(ctx, { candidate: candidate.key, ledger: load.ledger, loadRunning: () => !loadDone, waitForLoadMs: 20_000 });
     await sleep(500);
   } catch (e) {
@@ -77,7 +77,8 @@ export async function primaryFailover(ctx: DemoContext, o: { outageMs?: number; 
     newPrimary: fo.newPrimary.service,
     timeline: fo.newPrimary.timeline,
     rtoMs: fo.rto?.ms ?? null,
-    failedWrites: lr.failed,
+    // The failed writes of the outage, as the report counts them (first failure → first success).
+    failedWrites: fo.rto?.failedWrites ?? lr.failed,
     rpoLostWrites: fo.rpo?.lostWrites ?? null,
     rpoAcked: fo.rpo?.acked ?? null,
     rpoWindowMs: fo.rpo ? (fo.rpo.window?.ms ?? 0) : null,

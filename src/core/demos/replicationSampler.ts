@@ -10,13 +10,13 @@ export interface ReplicationSample {
   readonly syncState: string;
   /** replay_lag in ms (NULL once the standby is idle and caught up: reported as 0). */
   readonly replayLagMs: number;
-  /** pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn). */
+  /** pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), never below 0. */
   readonly behindBytes: number;
 }
 
 export const SAMPLE_SQL = `SELECT application_name, state, sync_state,
-  COALESCE(EXTRACT(EPOCH FROM replay_lag) * 1000, 0)::float8 AS replay_ms,
-  COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::float8 AS behind
+  GREATEST(COALESCE(EXTRACT(EPOCH FROM replay_lag) * 1000, 0), 0)::float8 AS replay_ms,
+  GREATEST(COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0), 0)::float8 AS behind
 FROM pg_stat_replication ORDER BY application_name`;
 
 export async function sampleReplication(primary: Client): Promise<ReplicationSample[]> {
@@ -26,14 +26,16 @@ export async function sampleReplication(primary: Client): Promise<ReplicationSam
 }
 
 /** Samples every `everyMs` until `stop()` resolves or is called; bounded by `maxSamples`. */
-export function startSampler(primary: Client, everyMs: number, maxSamples = 2000): { samples: ReplicationSample[]; stop: () => Promise<void> } {
+export function startSampler(primary: Client, everyMs: number, maxSamples = 2000, onRound?: (round: readonly ReplicationSample[]) => void): { samples: ReplicationSample[]; stop: () => Promise<void> } {
   const samples: ReplicationSample[] = [];
   let running = true;
   const loop = (async () => {
     for (let i = 0; running && i < maxSamples; i++) {
       const t0 = Date.now();
       try {
-        samples.push(...(await sampleReplication(primary)));
+        const round = await sampleReplication(primary);
+        samples.push(...round);
+        onRound?.(round);
       } catch {
         // A missed sample is not a failure of the demo: the next one counts.
       }
@@ -50,8 +52,8 @@ export function startSampler(primary: Client, everyMs: number, maxSamples = 2000
 }
 
 /** Runs a write load to its end while sampling replication every `everyMs`; both stop together. */
-export async function loadWhileSampling(primary: Client, everyMs: number, load: LoadGenerator): Promise<{ load: LoadResult; samples: ReplicationSample[] }> {
-  const sampler = startSampler(primary, everyMs);
+export async function loadWhileSampling(primary: Client, everyMs: number, load: LoadGenerator, onRound?: (round: readonly ReplicationSample[]) => void): Promise<{ load: LoadResult; samples: ReplicationSample[] }> {
+  const sampler = startSampler(primary, everyMs, 2000, onRound);
   try {
     return { load: await load.run(), samples: sampler.samples };
   } finally {

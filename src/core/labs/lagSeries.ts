@@ -41,7 +41,8 @@ export class LagHistory {
 
   constructor(o: { windowMs?: number; maxPoints?: number } = {}) {
     this.windowMs = o.windowMs ?? LAG_WINDOW_MS;
-    this.maxPoints = o.maxPoints ?? 2 * Math.ceil(this.windowMs / 1000);
+    // A sample a second from the monitor plus the demos' ten a second while they load the cluster.
+    this.maxPoints = o.maxPoints ?? 12 * Math.ceil(this.windowMs / 1000);
   }
 
   add(s: ClusterStatus, at: number = Date.now()): LagPoint {
@@ -50,15 +51,25 @@ export class LagHistory {
     return p;
   }
 
-  push(p: LagPoint): void {
+  /**
+   * Adds a sample in time order (samples from two samplers interleave). Returns false for one
+   * older than the window, which is dropped.
+   */
+  push(p: LagPoint): boolean {
     const last = this.ring[this.ring.length - 1];
-    if (last && p.t < last.t) return; // keep time order
-    this.ring.push(p);
-    const cutoff = p.t - this.windowMs;
+    if (last && p.t < last.t - this.windowMs) return false;
+    if (!last || p.t >= last.t) this.ring.push(p);
+    else {
+      let i = this.ring.length - 1;
+      while (i > 0 && this.ring[i - 1].t > p.t) i--;
+      this.ring.splice(i, 0, p);
+    }
+    const cutoff = this.ring[this.ring.length - 1].t - this.windowMs;
     let drop = 0;
     while (drop < this.ring.length && this.ring[drop].t < cutoff) drop++;
     drop = Math.max(drop, this.ring.length - this.maxPoints);
     if (drop > 0) this.ring.splice(0, drop);
+    return true;
   }
 
   get points(): readonly LagPoint[] {
@@ -68,4 +79,17 @@ export class LagHistory {
   clear(): void {
     this.ring.length = 0;
   }
+}
+
+/** A demo's pg_stat_replication samples (application_name = service) as chart points, one per moment. */
+export function pointsFromSamples(samples: readonly { at: number; replica: string; behindBytes: number; replayLagMs: number }[], keyOfService: (service: string) => string | undefined): LagPoint[] {
+  const byTime = new Map<number, Record<string, LagValue>>();
+  for (const s of samples) {
+    const key = keyOfService(s.replica);
+    if (!key) continue;
+    const v = byTime.get(s.at) ?? {};
+    v[key] = { bytes: Math.max(0, s.behindBytes), seconds: Math.max(0, s.replayLagMs) / 1000 };
+    byTime.set(s.at, v);
+  }
+  return [...byTime.entries()].sort(([a], [b]) => a - b).map(([t, v]) => ({ t, v }));
 }

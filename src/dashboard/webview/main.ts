@@ -43,9 +43,20 @@ function fmtSeconds(v: number | null | undefined): string {
   return `${Math.round(v / 60)} min`;
 }
 
+/**
+ * The nodes drawn: those that were a replica at some point in the window (a node has a lag value
+ * only while it replicates), so the primary is not listed in a replica-lag chart; after a failover
+ * the new replica appears. Never empty (the charts keep their axes while waiting).
+ */
+function shown(): DashboardSeries[] {
+  const s = series.filter((x) => points.some((p) => p.v[x.key]));
+  return s.length ? s : series.filter((x) => x.key !== 'primary');
+}
+let drawnKeys = '';
+
 function data(kind: 'bytes' | 'seconds'): uPlot.AlignedData {
   const xs = points.map((p) => p.t / 1000);
-  const cols: (number | null)[][] = series.map((s) => points.map((p) => p.v[s.key]?.[kind] ?? null));
+  const cols: (number | null)[][] = shown().map((s) => points.map((p) => p.v[s.key]?.[kind] ?? null));
   if (kind === 'seconds') cols.push(points.map(() => threshold));
   return [xs, ...cols] as uPlot.AlignedData;
 }
@@ -57,7 +68,7 @@ function makeChart(el: HTMLElement, kind: 'bytes' | 'seconds'): uPlot {
   const axis = (values?: uPlot.Axis['values']): uPlot.Axis => ({ stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font, values });
   const s: uPlot.Series[] = [
     {},
-    ...series.map((x, i) => ({
+    ...shown().map((x, i) => ({
       label: labels[x.key] ?? x.label,
       stroke: css(PALETTE[i % PALETTE.length], '#4a9'),
       width: 2,
@@ -76,10 +87,12 @@ function makeChart(el: HTMLElement, kind: 'bytes' | 'seconds'): uPlot {
       title: kind === 'bytes' ? strings.bytesTitle : strings.secondsTitle,
       series: s,
       scales: {
-        x: { time: true, range: () => [(Date.now() - windowMs) / 1000, Date.now() / 1000] },
+        // From the first sample (at most the window ago) to now: the samples fill the chart.
+        x: { time: true, range: () => [Math.max(points[0]?.t ?? 0, Date.now() - windowMs) / 1000, Date.now() / 1000] },
         y: { range: (_u, _min, max) => [0, kind === 'seconds' ? Math.max(max ?? 0, threshold * 1.2) : Math.max(max ?? 0, 1024)] },
       },
-      axes: [axis(), axis((_u, vals) => vals.map((v) => (kind === 'bytes' ? fmtBytes(v) : fmtSeconds(v))))],
+      // The y axis is wide enough for "1023 kB" (the default clipped labels to "000 B").
+      axes: [axis(), { ...axis((_u, vals) => vals.map((v) => (kind === 'bytes' ? fmtBytes(v) : fmtSeconds(v)))), size: 76 }],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
     },
@@ -96,6 +109,7 @@ function build(): void {
   b.textContent = '';
   s.textContent = '';
   charts = [makeChart(b, 'bytes'), makeChart(s, 'seconds')];
+  drawnKeys = shown().map((x) => x.key).join(',');
   document.getElementById('empty')!.hidden = points.length > 0;
 }
 
@@ -104,7 +118,7 @@ function redraw(): void {
   redrawQueued = true;
   requestAnimationFrame(() => {
     redrawQueued = false;
-    if (charts.length !== 2) return build();
+    if (charts.length !== 2 || shown().map((x) => x.key).join(',') !== drawnKeys) return build();
     charts[0].setData(data('bytes'));
     charts[1].setData(data('seconds'));
     document.getElementById('empty')!.hidden = points.length > 0;
@@ -118,7 +132,7 @@ function latest(): void {
     el.textContent = '';
     return;
   }
-  el.textContent = series.filter((s) => last.v[s.key]).map((s) => `${labels[s.key] ?? s.label}: ${fmtBytes(last.v[s.key]?.bytes)} · ${fmtSeconds(last.v[s.key]?.seconds)}`).join('   ');
+  el.textContent = shown().filter((s) => last.v[s.key]).map((s) => `${labels[s.key] ?? s.label}: ${fmtBytes(last.v[s.key]?.bytes)} · ${fmtSeconds(last.v[s.key]?.seconds)}`).join(' — ');
 }
 
 function renderAlerts(m: Extract<ToWebview, { type: 'alerts' }>): void {
@@ -157,8 +171,11 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
     build();
     latest();
   } else if (m.type === 'point') {
-    points.push(m.point);
-    const cutoff = m.point.t - windowMs;
+    // Two samplers (the monitor, a demo) interleave: keep time order.
+    let i = points.length;
+    while (i > 0 && points[i - 1].t > m.point.t) i--;
+    points.splice(i, 0, m.point);
+    const cutoff = points[points.length - 1].t - windowMs;
     while (points.length && points[0].t < cutoff) points.shift();
     received++;
     redraw();

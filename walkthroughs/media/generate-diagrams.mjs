@@ -1,19 +1,23 @@
 import { writeFileSync } from 'node:fs';
-// Regenerates the walkthrough diagrams: node media/walkthrough/generate-diagrams.mjs
+// Regenerates the walkthrough diagrams: node walkthroughs/media/generate-diagrams.mjs
 const OUT = new URL('./', import.meta.url).pathname;
-// Theme-aware: VS Code inlines walkthrough SVG media and defines --vscode-* variables, so every
-// colour follows the active theme (light, dark, high contrast). Fallbacks are for other viewers.
+// Theme-aware where VS Code inlines the SVG (--vscode-* variables). The walkthrough's Markdown
+// pages (walkthroughs/) show them as images, where no variable reaches: there the fallbacks apply,
+// chosen to read on a light and a dark page alike (mid greys, translucent boxes).
 const C = {
-  fg: 'var(--vscode-foreground, #3b3b3b)',
-  muted: 'var(--vscode-descriptionForeground, #6f6f6f)',
-  box: 'var(--vscode-editorWidget-background, #f3f3f3)',
+  fg: 'var(--vscode-foreground, #8f8f8f)',
+  muted: 'var(--vscode-descriptionForeground, #8a8a8a)',
+  box: 'var(--vscode-editorWidget-background, rgba(128, 128, 128, 0.12))',
   border: 'var(--vscode-editorWidget-border, #8c8c8c)',
   blue: 'var(--vscode-charts-blue, #1a85ff)',
   green: 'var(--vscode-charts-green, #2ea043)',
   red: 'var(--vscode-charts-red, #e51400)',
   orange: 'var(--vscode-charts-orange, #d18616)',
   purple: 'var(--vscode-charts-purple, #8957e5)',
+  bg: 'var(--vscode-welcomePage-background, var(--vscode-editor-background, transparent))',
 };
+// Labels on lines get a halo of the page background, so a line behind a label never runs through its letters.
+const HALO = `stroke="${C.bg}" stroke-width="5" stroke-linejoin="round" paint-order="stroke"`;
 // VS Code shows walkthrough SVGs at 80% of the media column (at most 530 px): a narrow canvas keeps text readable.
 const W = 460, H = 430;
 const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -45,7 +49,7 @@ function edge(a, b, o = {}) {
   let s = `<line x1="${sx}" y1="${sy}" x2="${ex}" y2="${ey}" stroke="${color}" stroke-width="${o.width ?? 2.5}"${dash} marker-end="url(#arrow-${o.color ?? 'blue'})"/>`;
   if (o.label) {
     const mx = (sx + ex) / 2 + (o.lx ?? 0), my = (sy + ey) / 2 + (o.ly ?? 0);
-    s += `<text x="${mx}" y="${my}" text-anchor="middle" font-size="12.5" font-weight="600" fill="${color}">${esc(o.label)}</text>`;
+    s += `<text x="${mx}" y="${my}" text-anchor="middle" font-size="12.5" font-weight="600" fill="${color}" ${HALO}>${esc(o.label)}</text>`;
   }
   if (o.blocked) {
     const mx = (sx + ex) / 2, my = (sy + ey) / 2;
@@ -81,7 +85,7 @@ const primary = (o = {}) => node('primary', { title: 'postgres-primary', sub: o.
 const r1 = (o = {}) => node('replica1', { title: 'postgres-replica1', sub: o.sub ?? 'replica · read-only · 5433', color: o.color ?? 'green', ...o });
 const r2 = (o = {}) => node('replica2', { title: 'postgres-replica2', sub: o.sub ?? 'replica · read-only · 5434', color: o.color ?? 'green', ...o });
 const bouncer = (o = {}) => node('pgbouncer', { title: 'PgBouncer', sub: o.sub ?? 'connection pooler · 6432', color: o.color ?? 'purple', ...o });
-const wal = (o = {}) => edge('primary', 'replica1', { label: o.l1 ?? 'WAL', lx: -28, ...o }) + edge('primary', 'replica2', { label: o.l2 ?? 'WAL', lx: 28, ...o });
+const wal = (o = {}) => edge('primary', 'replica1', { label: o.l1 ?? 'WAL', ...o, lx: o.lx1 ?? -28 }) + edge('primary', 'replica2', { label: o.l2 ?? 'WAL', ...o, lx: o.lx2 ?? 28 });
 const cluster = (o = {}) => bouncer(o.bouncer) + edge('pgbouncer', 'primary', { color: 'purple', ...(o.be ?? {}) }) + primary(o.primary) + r1(o.r1) + r2(o.r2) + (o.noWal ? '' : wal(o.wal));
 
 // 1 prerequisites: a checklist
@@ -91,13 +95,14 @@ const cluster = (o = {}) => bouncer(o.bouncer) + edge('pgbouncer', 'primary', { 
   rows.forEach(([t, d], i) => {
     const y = 80 + i * 90;
     b += `<rect x="20" y="${y - 34}" width="420" height="68" rx="8" fill="${C.box}" stroke="${C.border}" stroke-width="2"/>`;
-    b += `<circle cx="60" cy="${y}" r="17" fill="${C.green}"/><path d="M51 ${y} l6 7 l12 -14" stroke="#ffffff" stroke-width="3.5" fill="none"/>`;
+    // An empty box: the static picture must not look as if something was checked already.
+    b += `<rect x="44" y="${y - 16}" width="32" height="32" rx="6" fill="none" stroke="${C.muted}" stroke-width="2.5"/><text x="60" y="${y + 6}" text-anchor="middle" font-size="16" font-weight="700" fill="${C.muted}">${i + 1}</text>`;
     b += `<text x="95" y="${y - 4}" font-size="17" font-weight="600" fill="${C.fg}">${esc(t)}</text><text x="95" y="${y + 18}" font-size="13" fill="${C.muted}">${esc(d)}</text>`;
   });
   svg('01-prerequisites.svg', 'Prerequisites: Docker, Compose, free ports', b, 'Each failed check says how to fix it');
 }
 svg('02-start.svg', 'Start the cluster', cluster({ wal: { l1: 'pg_basebackup', l2: 'pg_basebackup', dashed: true } }), 'docker compose up -d · healthy in 30-60 s (measured)');
-svg('03-verify.svg', 'Verify replication', cluster({ r1: { badge: 'in recovery' }, r2: { badge: 'in recovery' }, primary: { badge: '2 replicas', badgeColor: 'blue' }, wal: { l1: 'streaming', l2: 'streaming' } }), 'test-replication.sh: 2 replicas · in recovery · row replicated · replica read-only');
+svg('03-verify.svg', 'Verify replication', cluster({ r1: { badge: 'in recovery' }, r2: { badge: 'in recovery' }, primary: { badge: '2 replicas', badgeColor: 'blue' }, wal: { l1: 'streaming', l2: 'streaming', lx1: -62, lx2: 62 } }), 'test-replication.sh: 2 replicas · in recovery · row replicated · replica read-only');
 {
   const b = bouncer({ faded: true }) + primary({ badge: 'INSERT', badgeColor: 'blue' }) + r1({ badge: 'row < 1 s' }) + r2({ badge: 'row < 1 s' }) + wal({ l1: 'WAL', l2: 'WAL' }) +
     `<line x1="117" y1="392" x2="117" y2="347" stroke="${C.red}" stroke-width="2.5" marker-end="url(#arrow-red)"/>` +
@@ -138,5 +143,5 @@ svg('08-demo5.svg', 'Demo 5: replication lag under load', cluster({ bouncer: { f
   b += bouncer({ badge: 'SHOW POOLS · STATS', badgeColor: 'purple' }) + edge('pgbouncer', 'primary', { color: 'purple', label: '1 server connection', lx: 72 }) + primary() + r1({ faded: true }) + r2({ faded: true }) + wal();
   svg('10-demo7.svg', 'Demo 7: connection pooling with PgBouncer', b, 'Connections reused · after a failover, PgBouncer follows the new primary');
 }
-svg('11-cleanup.svg', 'Cleanup', cluster({ bouncer: { faded: true }, primary: { faded: true }, r1: { faded: true }, r2: { faded: true }, wal: { dashed: true, color: 'muted' }, be: { dashed: true, color: 'muted' } }) + `<text x="230" y="250" text-anchor="middle" font-size="18" font-weight="700" fill="${C.fg}">docker compose down [-v]</text>`, 'down keeps the data volumes; down -v removes them');
+svg('11-cleanup.svg', 'Cleanup', cluster({ bouncer: { faded: true }, primary: { faded: true }, r1: { faded: true }, r2: { faded: true }, wal: { dashed: true, color: 'muted' }, be: { dashed: true, color: 'muted' } }) + `<rect x="110" y="226" width="240" height="36" rx="6" fill="${C.box}" stroke="${C.border}" stroke-width="1.5"/><text x="230" y="250" text-anchor="middle" font-size="18" font-weight="700" fill="${C.fg}">docker compose down [-v]</text>`, 'down keeps the data volumes; down -v removes them');
 console.log('ok');

@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+// Checks the workshop as a learner meets it: the packaged extension installed into code-server with
+// the same arguments `npm run workshop` uses (scripts/lib/workshop-editor.mjs), opened at the short
+// URL in Chromium at 1400x900, and what regressed before is asserted on screen:
+//   - the first screen: the walkthrough is open, the folder is trusted (no Restricted Mode);
+//   - a walkthrough button runs its demo, its notification toast is VISIBLE (no test mode), and
+//     the Demo Results panel beside the walkthrough shows that step's measured result;
+//   - --untrusted: trust left on, the cluster view says why commands are off and offers to trust;
+//   - --demos "demo1,demo5,...": runs those steps' buttons too (screenshots of the results);
+//   - --notebook: the monitoring notebook, a cell run with Ctrl+Enter, its language label;
+//   - --dashboard: the lag dashboard (after the demos run, e.g. Demo 5).
+// Screenshots go to .screenshots/workshop-*.png. Exit code 1 when a check fails.
+//   node scripts/workshop-check.mjs [--untrusted] [--demos demo1,demo5] [--notebook] [--dashboard] [--sidebar]
+// PGHA_* variables choose the cluster (use the tests' own project and ports).
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureCodeServer, freePort, launchChromium, ROOT } from './lib/code-server.mjs';
+import { installExtension, packageExtension, serverArgs, workshopUrl, writeFirstSettings } from './lib/workshop-editor.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    untrusted: { type: 'boolean', default: false },
+    demos: { type: 'string', default: '' },
+    notebook: { type: 'boolean', default: false },
+    dashboard: { type: 'boolean', default: false },
+    sidebar: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(ROOT, '.screenshots') },
+    locale: { type: 'string' },
+  },
+});
+const say = (m) => console.log(`workshop-check: ${m}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const failures = [];
+const expect = (ok, what) => {
+  say(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+};
+fs.mkdirSync(opt.out, { recursive: true });
+
+const STEP_BUTTON = {
+  prerequisites: ['Check prerequisites', 'Check Prerequisites'],
+  start: ['Start the cluster', 'Start Cluster'],
+  verify: ['Verify replication', 'Verify Replication'],
+  demo1: ['Demo 1', 'Run Demo 1'],
+  demo2: ['Demo 2', 'Run Demo 2'],
+  demo3: ['Demo 3', 'Run Demo 3'],
+  demo4: ['Demo 4', 'Run Demo 4'],
+  demo5: ['Demo 5', 'Run Demo 5'],
+  demo6: ['Demo 6', 'Run Demo 6'],
+  demo7: ['Demo 7', 'Run Demo 7'],
+};
+const RESULT_TITLE = {
+  prerequisites: 'Check prerequisites', start: 'Start cluster', verify: 'Verify replication', demo1: 'Demo 1', demo2: 'Demo 2', demo3: 'Demo 3',
+  demo4: 'Demo 4', demo5: 'Demo 5', demo6: 'Demo 6', demo7: 'Demo 7',
+};
+
+const launcher = ensureCodeServer();
+const vsix = packageExtension({ say });
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgha-workshop-check-'));
+const userData = path.join(dir, 'user-data');
+const extensions = path.join(dir, 'extensions');
+fs.mkdirSync(userData, { recursive: true });
+fs.mkdirSync(extensions, { recursive: true });
+installExtension({ launcher, vsix, userData, extensions });
+writeFirstSettings(userData);
+const port = await freePort();
+const logFile = path.join(dir, 'code-server.log');
+const out = fs.openSync(logFile, 'a');
+const proc = spawn(launcher, serverArgs({ port, userData, extensions, folder: ROOT, trusted: !opt.untrusted, locale: opt.locale }), {
+  cwd: ROOT,
+  env: { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_DATA_HOME: path.join(dir, 'data') },
+  stdio: ['ignore', out, out],
+  detached: true,
+});
+const stop = () => {
+  try {
+    process.kill(-proc.pid, 'SIGTERM');
+  } catch {
+    /* gone */
+  }
+};
+let browser;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    stop();
+    void (browser?.close() ?? Promise.resolve()).finally(() => process.exit(1));
+  });
+}
+try {
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(`${workshopUrl(port)}healthz`).then((r) => r.ok).catch(() => false)) break;
+    await sleep(200);
+  }
+  const c = await launchChromium({ width: 1400, height: 900 });
+  browser = c.browser;
+  const page = c.page;
+  page.setDefaultTimeout(120_000);
+  const shot = async (name) => {
+    const file = path.join(opt.out, `workshop-${name}.png`);
+    await page.screenshot({ path: file });
+    say(`saved ${path.relative(ROOT, file)}`);
+  };
+  say(`opening ${workshopUrl(port)} (the URL a learner opens)`);
+  await page.goto(workshopUrl(port), { waitUntil: 'commit', timeout: 0 });
+  await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 180_000 });
+
+  // ---- first screen ----
+  const walkthrough = page.locator('.gettingStartedContainer .gettingStartedSlideDetails');
+  const opened = await walkthrough.first().waitFor({ state: 'visible', timeout: 120_000 }).then(() => true, () => false);
+  await sleep(4000);
+  await shot(opt.untrusted ? 'first-screen-untrusted' : 'first-screen');
+  expect(opened, 'the walkthrough opens on the first run');
+  if (opened) expect(await page.locator('.gettingStartedContainer', { hasText: 'PostgreSQL HA Workshop' }).count() > 0 || !!opt.locale, 'it is the workshop walkthrough');
+  const restricted = await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).count();
+  const sidebar = page.locator('.part.sidebar');
+  expect(await sidebar.locator('.pane-header, .composite.title', { hasText: /PG HA Workshop/i }).count() > 0, 'the side bar shows the workshop view, labelled');
+
+  if (opt.untrusted) {
+    expect(restricted > 0, 'an untrusted folder shows Restricted Mode');
+    // With no cluster the view's welcome text says it (a button); with a cluster, its first row (a link).
+    const why = sidebar.locator('.welcome-view-content, .monaco-list-row', { hasText: 'Restricted Mode' });
+    const said = await why.first().waitFor({ state: 'visible', timeout: 60_000 }).then(() => true, () => false);
+    expect(said, 'the cluster view says why commands are off');
+    expect(await sidebar.locator('.welcome-view-content .monaco-button, .monaco-list-row', { hasText: /Trust This Folder/i }).count() > 0, 'and offers to trust the folder');
+    await shot('untrusted-view');
+  } else {
+    expect(restricted === 0, 'the folder opened trusted (no Restricted Mode)');
+    for (const id of ['prerequisites', ...opt.demos.split(',').map((x) => x.trim()).filter(Boolean)]) {
+      const [step, button] = STEP_BUTTON[id];
+      // The step list can be scrolled: click the step's title, then its button.
+      await page.locator('.getting-started-step', { hasText: step }).first().click({ timeout: 20_000 });
+      await sleep(800);
+      await page.locator('.getting-started-step.expanded .monaco-button', { hasText: button }).first().click({ timeout: 20_000 });
+      say(`clicked "${button}"`);
+      if (id === 'demo5' || id === 'demo3') {
+        // The tree under load: the side bar while the demo's write load runs.
+        await sleep(id === 'demo5' ? 5000 : 8000);
+        await shot(`${id}-under-load`);
+      }
+      // The result's toast (its "Show Results" button), not the progress toast of the running demo.
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: RESULT_TITLE[id] }).filter({ has: page.locator('.monaco-button', { hasText: 'Show Results' }) });
+      const seen = await toast.first().waitFor({ state: 'visible', timeout: 300_000 }).then(() => true, () => false);
+      if (id !== 'start') expect(seen, `${id}: its result notification is visible on screen (toasts on)`);
+      // The Demo Results panel beside the walkthrough shows this step's measured result.
+      // Webviews are nested frames: look for the section in every frame of the page.
+      let shown = false;
+      for (let i = 0; i < 60 && !shown; i++) {
+        for (const f of page.frames()) if (await f.locator(`section#${id}`).count().catch(() => 0)) shown = true;
+        if (!shown) await sleep(1000);
+      }
+      expect(shown, `${id}: its measured result is shown in Demo Results beside the walkthrough`);
+      await sleep(1500);
+      await shot(`walkthrough-${id}`);
+      await page.keyboard.press('Escape').catch(() => undefined);
+    }
+  }
+
+  const command = async (title) => {
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget input');
+    await page.keyboard.type(title, { delay: 10 });
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.click();
+  };
+
+  if (opt.sidebar) {
+    await page.locator('.part.sidebar .monaco-list-row[aria-level="1"]').first().waitFor({ timeout: 60_000 }).catch(() => undefined);
+    await sleep(2000);
+    await shot('sidebar');
+  }
+
+  if (opt.notebook) {
+    await command('PG HA Workshop: Open Monitoring Notebook');
+    await page.waitForSelector('.notebook-editor', { timeout: 60_000 });
+    await sleep(3000);
+    // The first SQL cell: focus its editor and press the documented shortcut.
+    const cellEditor = page.locator('.notebook-editor .code-cell-row .monaco-editor').first();
+    // The shortcut the notebook's first cell documents; the others tell which one this workbench binds.
+    let worked = '';
+    for (const keys of ['Control+Enter', 'Shift+Enter', 'Control+Alt+Enter']) {
+      await cellEditor.click();
+      await page.keyboard.press('End');
+      await page.keyboard.press(keys);
+      if (await page.waitForSelector('.notebook-editor .output', { timeout: 30_000 }).then(() => true, () => false)) {
+        worked = keys;
+        break;
+      }
+      await page.keyboard.press('Control+z').catch(() => undefined);
+    }
+    say(`a cell ran with: ${worked || 'none of the shortcuts'}`);
+    expect(worked === 'Control+Enter', 'Ctrl+Enter runs the cell (an output appears)');
+    const label = (await page.locator('.notebook-editor .cell-language-picker, .notebook-editor [aria-label*="Select Cell Language"]').first().textContent().catch(() => '')) ?? '';
+    expect(/PostgreSQL|^\s*SQL\s*$/.test(label) && !/MS SQL/.test(label), `the cell language reads "${label.trim()}" (PostgreSQL, not MS SQL)`);
+    await sleep(2000);
+    await shot('notebook');
+  }
+
+  if (opt.dashboard) {
+    await command('PG HA Workshop: Exercise 5: Show Replication Lag Dashboard');
+    await sleep(6000);
+    await shot('dashboard');
+  }
+} catch (e) {
+  failures.push(`error: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`workshop-check: ERROR: ${e instanceof Error ? e.stack : String(e)} (code-server log: ${logFile})`);
+} finally {
+  await browser?.close().catch(() => undefined);
+  stop();
+}
+say(failures.length ? `${failures.length} check(s) failed: ${failures.join('; ')}` : 'all checks passed');
+process.exit(failures.length ? 1 : 0);
