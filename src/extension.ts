@@ -6,6 +6,7 @@ import { registerClusterCommands } from './commands';
 import { registerFailoverCommands } from './commands/failoverCommands';
 import { registerLagDashboard } from './dashboard';
 import { registerDockerStatus } from './dockerStatus';
+import { registerFaultDrills } from './drills';
 import { registerLabs } from './labs';
 import { registerNotebook } from './notebook/register';
 import { createServices, type Services } from './services';
@@ -21,6 +22,7 @@ const features: Register[] = [
   registerFailoverCommands,
   registerLagDashboard,
   registerDockerStatus,
+  registerFaultDrills,
   registerLabs,
   registerNotebook,
   registerClusterView,

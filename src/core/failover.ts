@@ -18,9 +18,9 @@
 //                     again: a candidate that became primary after all is kept (the failover goes
 //                     on), and the old primary is started again (rollback) only when no node is or
 //                     may become writable; otherwise it stays fenced and the error says so
-//   6 checkpoint      on the new primary (pg_rewind of the old primary needs it)
-//   7 replicas        slot on the new primary + primary_conninfo/primary_slot_name + reload
-//   8 pgbouncer       [databases] host + RELOAD
+//   6 pgbouncer       [databases] host + RELOAD (first: the clients' outage ends here)
+//   7 checkpoint      on the new primary (pg_rewind of the old primary needs it)
+//   8 replicas        slot on the new primary + primary_conninfo/primary_slot_name + reload
 //   9 measure         RTO/RPO from the ledger
 //
 // The whole failover holds the cluster's operation lock (operationLock.ts): a second failover,
@@ -100,6 +100,8 @@ export interface FailoverOptions {
   readonly signal?: AbortSignal;
   /** How the candidate is promoted (tests inject a lost answer here). Default promoteReplica. */
   readonly promote?: (ctx: NodeActionContext, node: NodeKey) => Promise<{ timeline: number; message: string }>;
+  /** Called once the failover is certain to start, just before fencing (a switchover PAUSEs PgBouncer here). */
+  readonly beforeFence?: () => Promise<void>;
 }
 
 export interface FailoverStep {
@@ -450,6 +452,7 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   if (o.signal?.aborted) throw new FailoverError(`${kind === 'switchover' ? 'Switchover' : 'Failover'} cancelled before anything was changed.`, 'cancelled', 'unchanged', steps);
 
   // 3 fence
+  if (o.beforeFence) await o.beforeFence();
   t0 = Date.now();
   let fencing: FailoverResult['fencing'];
   const oldStatus = old?.containerState.status;
@@ -591,15 +594,6 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   }
   const promotedAt = Date.now();
 
-  // 6 checkpoint
-  t0 = Date.now();
-  try {
-    await sql(ctx, np.hostPort, 'CHECKPOINT', [], 60_000);
-    step('checkpoint', true, t0, `CHECKPOINT on ${np.container} (pg_rewind reads its new timeline from it)`);
-  } catch (e) {
-    step('checkpoint', false, t0, `CHECKPOINT on ${np.container} failed: ${classifyPgError(e).message}`);
-  }
-
   // Synchronous replication: a new primary that would wait for itself would hang every commit.
   t0 = Date.now();
   try {
@@ -619,7 +613,30 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
     step('syncConfig', false, t0, `could not check synchronous_standby_names: ${classifyPgError(e).message}`);
   }
 
-  // 7 other replicas
+  // 6 PgBouncer, right after the promotion: clients through it wait for nothing else
+  let pgbouncer: FailoverResult['pgbouncer'];
+  if (o.repointPgBouncer ?? true) {
+    t0 = Date.now();
+    try {
+      const r = await repointPgBouncer({ topology: t, containers: ctx.containers }, np.service);
+      pgbouncer = { ok: true, message: r.changed ? `PgBouncer now sends ${t.superuser.database} to ${np.service} (was ${r.from.join(', ')}; RELOAD)` : `PgBouncer already pointed at ${np.service}` };
+    } catch (e) {
+      pgbouncer = { ok: false, message: e instanceof Error ? e.message : String(e) };
+      warnings.push(pgbouncer.message);
+    }
+    step('pgbouncer', pgbouncer.ok, t0, pgbouncer.message);
+  }
+
+  // 7 checkpoint
+  t0 = Date.now();
+  try {
+    await sql(ctx, np.hostPort, 'CHECKPOINT', [], 60_000);
+    step('checkpoint', true, t0, `CHECKPOINT on ${np.container} (pg_rewind reads its new timeline from it)`);
+  } catch (e) {
+    step('checkpoint', false, t0, `CHECKPOINT on ${np.container} failed: ${classifyPgError(e).message}`);
+  }
+
+  // 8 other replicas
   const replicas: { key: NodeKey; container: string; ok: boolean; message: string }[] = [];
   if (o.repointReplicas ?? true) {
     t0 = Date.now();
@@ -644,20 +661,6 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
     );
     step('replicas', replicas.every((r) => r.ok), t0, replicas.map((r) => r.message).join('; ') || 'no other replica');
     for (const r of replicas) if (!r.ok) warnings.push(r.message);
-  }
-
-  // 8 PgBouncer
-  let pgbouncer: FailoverResult['pgbouncer'];
-  if (o.repointPgBouncer ?? true) {
-    t0 = Date.now();
-    try {
-      const r = await repointPgBouncer({ topology: t, containers: ctx.containers }, np.service);
-      pgbouncer = { ok: true, message: r.changed ? `PgBouncer now sends ${t.superuser.database} to ${np.service} (was ${r.from.join(', ')}; RELOAD)` : `PgBouncer already pointed at ${np.service}` };
-    } catch (e) {
-      pgbouncer = { ok: false, message: e instanceof Error ? e.message : String(e) };
-      warnings.push(pgbouncer.message);
-    }
-    step('pgbouncer', pgbouncer.ok, t0, pgbouncer.message);
   }
 
   // 9 measure

@@ -1,0 +1,227 @@
+// A fault drill as data: cluster/drills/NAME.yaml, readable by a learner, run by runDrill().
+//
+//   title: kill -9 of the primary (synchronous), one-click failover
+//   learn: what the drill shows, in a sentence or two
+//   quick: true                      # part of the fast integration subset
+//   setup:
+//     sync: "FIRST 1 (postgres-replica1, postgres-replica2)"   # or "off" (asynchronous)
+//     writes: { via: pgbouncer, clients: 2, pauseMs: 20, timeoutMs: 3000, reconnectEachWrite: false }
+//   steps:                           # run in order
+//     - wait: 3s
+//     - fault: kill                  # kill | stop | start | pause | unpause | disconnect | reconnect | pause-replay | resume-replay | bulk-write
+//       node: primary                # primary | replica1 | replica2 | sync-standby | old-primary | new-primary | pgbouncer
+//     - action: failover             # failover | auto-failover | switchover | promote | fence | set-sync | repoint-pgbouncer | rejoin
+//       fencing: kill
+//   expect:                          # checked after the steps, each time-bounded where it says so
+//     - writes-resume: 5s            # longest gap between two acknowledged writes
+//     - lost: 0                      # acknowledged writes missing at the end (max)
+//   known: the expectations a pending change still has to make pass (shown, not hidden)
+//
+// API (no vscode): parseDrill(text, name) → DrillSpec | throws DrillSpecError; loadDrills(dir)
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+export type NodeRef = 'primary' | 'replica1' | 'replica2' | 'sync-standby' | 'old-primary' | 'new-primary' | 'pgbouncer';
+export const NODE_REFS: readonly NodeRef[] = ['primary', 'replica1', 'replica2', 'sync-standby', 'old-primary', 'new-primary', 'pgbouncer'];
+
+export type FaultKind = 'kill' | 'stop' | 'start' | 'pause' | 'unpause' | 'disconnect' | 'reconnect' | 'pause-replay' | 'resume-replay' | 'bulk-write';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'stop', 'start', 'pause', 'unpause', 'disconnect', 'reconnect', 'pause-replay', 'resume-replay', 'bulk-write'];
+
+export type ActionKind = 'failover' | 'auto-failover' | 'switchover' | 'promote' | 'fence' | 'set-sync' | 'repoint-pgbouncer' | 'rejoin';
+export const ACTION_KINDS: readonly ActionKind[] = ['failover', 'auto-failover', 'switchover', 'promote', 'fence', 'set-sync', 'repoint-pgbouncer', 'rejoin'];
+
+export type DrillStep =
+  | { readonly wait: number }
+  /** Wait until the armed automatic-failover watcher has failed over (or given up). */
+  | { readonly waitFor: 'auto-failover'; readonly timeout: number }
+  /** Wait until the writer gets a write acknowledged again (a node restarting is slow on a busy machine). */
+  | { readonly waitFor: 'writes'; readonly timeout: number }
+  | { readonly fault: FaultKind; readonly node: NodeRef; readonly megabytes?: number }
+  | {
+      readonly action: ActionKind;
+      readonly node?: NodeRef;
+      readonly fencing?: 'kill' | 'stop';
+      readonly candidate?: NodeRef;
+      /** failover: confirm a candidate that lags beyond the limit (accept the loss). */
+      readonly acceptDataLoss?: boolean;
+      /** set-sync: the new synchronous_standby_names ('' = asynchronous). */
+      readonly sync?: string;
+      /** failover: a fault injected when the failover reports this step (e.g. kill the new primary at 'promote'). */
+      readonly during?: { readonly step: string; readonly fault: FaultKind; readonly node: NodeRef };
+      /** Wait at most this long for the action (auto-failover: for the watcher to act). */
+      readonly timeout?: number;
+    };
+
+export type Expectation =
+  | { readonly kind: 'writes-resume'; readonly withinMs: number }
+  | { readonly kind: 'writes-resume-after-action'; readonly withinMs: number }
+  | { readonly kind: 'lost'; readonly max: number }
+  | { readonly kind: 'lost-at-least'; readonly min: number }
+  | { readonly kind: 'unexpected'; readonly max: number }
+  | { readonly kind: 'failed-writes'; readonly max: number }
+  | { readonly kind: 'stale-acks'; readonly max: number }
+  | { readonly kind: 'timeline'; readonly value: 'changed' | 'unchanged' }
+  | { readonly kind: 'old-primary-rejoins'; readonly withinMs: number }
+  | { readonly kind: 'action-refused'; readonly problem: string }
+  | { readonly kind: 'no-read-only-after-recovery' }
+  | { readonly kind: 'commits-blocked' }
+  | { readonly kind: 'one-primary-at-end' };
+
+export const EXPECTATION_KINDS = ['writes-resume', 'writes-resume-after-action', 'lost', 'lost-at-least', 'unexpected', 'failed-writes', 'stale-acks', 'timeline', 'old-primary-rejoins', 'action-refused', 'no-read-only-after-recovery', 'commits-blocked', 'one-primary-at-end'] as const;
+
+export interface WritesSetup {
+  readonly via: 'pgbouncer' | 'primary';
+  readonly clients: number;
+  readonly pauseMs: number;
+  readonly timeoutMs: number;
+  readonly reconnectEachWrite: boolean;
+}
+
+export interface DrillSpec {
+  readonly name: string;
+  readonly title: string;
+  readonly learn: string;
+  readonly quick: boolean;
+  readonly setup: { readonly sync: string; readonly writes: WritesSetup };
+  readonly steps: readonly DrillStep[];
+  readonly expect: readonly Expectation[];
+  /** Expectations (by kind) that wait on a pending change, with why. */
+  readonly known: Readonly<Record<string, string>>;
+}
+
+export class DrillSpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DrillSpecError';
+  }
+}
+
+/** "3s", "500ms", "1.5 s", 2 (seconds) → ms. */
+export function parseDuration(v: unknown, where: string): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.round(v * 1000);
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(v) : null;
+  if (!m) throw new DrillSpecError(`${where}: "${String(v)}" is not a duration: write e.g. 3s, 500ms or 1m.`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], where: string): T {
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  throw new DrillSpecError(`${where}: "${String(v)}" is not one of ${allowed.join(', ')}.`);
+}
+
+function count(v: unknown, where: string): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  throw new DrillSpecError(`${where}: "${String(v)}" must be a whole number (0 or more).`);
+}
+
+function obj(v: unknown, where: string): Record<string, unknown> {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  throw new DrillSpecError(`${where} must be a mapping (key: value lines).`);
+}
+
+function parseStep(raw: unknown, where: string): DrillStep {
+  const s = obj(raw, where);
+  if ('wait' in s) return { wait: parseDuration(s.wait, `${where} wait`) };
+  if ('wait-for' in s) {
+    const what = oneOf(s['wait-for'], ['auto-failover', 'writes'] as const, `${where} wait-for`);
+    return { waitFor: what, timeout: s.timeout === undefined ? 60_000 : parseDuration(s.timeout, `${where} timeout`) };
+  }
+  if ('fault' in s) {
+    const fault = oneOf(s.fault, FAULT_KINDS, `${where} fault`);
+    return { fault, node: oneOf(s.node ?? 'primary', NODE_REFS, `${where} node`), megabytes: s.megabytes === undefined ? undefined : count(s.megabytes, `${where} megabytes`) };
+  }
+  if ('action' in s) {
+    const action = oneOf(s.action, ACTION_KINDS, `${where} action`);
+    const during = s.during === undefined ? undefined : obj(s.during, `${where} during`);
+    return {
+      action,
+      node: s.node === undefined ? undefined : oneOf(s.node, NODE_REFS, `${where} node`),
+      fencing: s.fencing === undefined ? undefined : oneOf(s.fencing, ['kill', 'stop'] as const, `${where} fencing`),
+      candidate: s.candidate === undefined ? undefined : oneOf(s.candidate, NODE_REFS, `${where} candidate`),
+      acceptDataLoss: s.acceptDataLoss === true,
+      sync: s.sync === undefined ? undefined : String(s.sync),
+      during: during ? { step: String(during.step), fault: oneOf(during.fault, FAULT_KINDS, `${where} during.fault`), node: oneOf(during.node, NODE_REFS, `${where} during.node`) } : undefined,
+      timeout: s.timeout === undefined ? undefined : parseDuration(s.timeout, `${where} timeout`),
+    };
+  }
+  throw new DrillSpecError(`${where} must start with wait:, wait-for:, fault: or action:.`);
+}
+
+function parseExpectation(raw: unknown, where: string): Expectation {
+  const e = obj(raw, where);
+  const keys = Object.keys(e);
+  if (keys.length !== 1) throw new DrillSpecError(`${where} must name one expectation (e.g. "- lost: 0"), got ${keys.join(', ') || 'nothing'}.`);
+  const kind = oneOf(keys[0], EXPECTATION_KINDS, `${where}`);
+  const v = e[kind];
+  switch (kind) {
+    case 'writes-resume':
+    case 'writes-resume-after-action':
+    case 'old-primary-rejoins':
+      return { kind, withinMs: parseDuration(v, `${where} ${kind}`) };
+    case 'lost':
+    case 'unexpected':
+    case 'failed-writes':
+    case 'stale-acks':
+      return { kind, max: count(v, `${where} ${kind}`) };
+    case 'lost-at-least':
+      return { kind, min: count(v, `${where} ${kind}`) };
+    case 'timeline':
+      return { kind, value: oneOf(v, ['changed', 'unchanged'] as const, `${where} timeline`) };
+    case 'action-refused':
+      return { kind, problem: String(v) };
+    default:
+      if (v !== true) throw new DrillSpecError(`${where}: write "- ${kind}: true".`);
+      return { kind };
+  }
+}
+
+export function parseDrill(text: string, name: string): DrillSpec {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new DrillSpecError(`${name}: not valid YAML (${e instanceof Error ? e.message : String(e)}).`);
+  }
+  const d = obj(doc, name);
+  if (typeof d.title !== 'string' || !d.title.trim()) throw new DrillSpecError(`${name}: a drill needs a title.`);
+  const setup = d.setup === undefined ? {} : obj(d.setup, `${name} setup`);
+  const w = setup.writes === undefined ? {} : obj(setup.writes, `${name} setup.writes`);
+  const writes: WritesSetup = {
+    via: oneOf(w.via ?? 'pgbouncer', ['pgbouncer', 'primary'] as const, `${name} setup.writes.via`),
+    clients: w.clients === undefined ? 2 : count(w.clients, `${name} setup.writes.clients`),
+    pauseMs: w.pauseMs === undefined ? 20 : count(w.pauseMs, `${name} setup.writes.pauseMs`),
+    timeoutMs: w.timeout === undefined ? 3000 : parseDuration(w.timeout, `${name} setup.writes.timeout`),
+    reconnectEachWrite: w.reconnectEachWrite === true,
+  };
+  if (writes.clients < 1 || writes.clients > 16) throw new DrillSpecError(`${name} setup.writes.clients must be 1 to 16 (got ${writes.clients}).`);
+  if (!Array.isArray(d.steps) || d.steps.length === 0) throw new DrillSpecError(`${name}: a drill needs steps (a list of wait:, fault: and action: items).`);
+  if (!Array.isArray(d.expect) || d.expect.length === 0) throw new DrillSpecError(`${name}: a drill needs expectations (expect: a list such as "- lost: 0").`);
+  const known = d.known === undefined ? {} : obj(d.known, `${name} known`);
+  return {
+    name,
+    title: d.title.trim(),
+    learn: typeof d.learn === 'string' ? d.learn.trim() : '',
+    quick: d.quick === true,
+    setup: { sync: setup.sync === undefined || setup.sync === 'off' ? '' : String(setup.sync), writes },
+    steps: d.steps.map((s, i) => parseStep(s, `${name} steps[${i + 1}]`)),
+    expect: d.expect.map((e, i) => parseExpectation(e, `${name} expect[${i + 1}]`)),
+    known: Object.fromEntries(Object.entries(known).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+/** Every *.yaml drill of a folder, sorted by name. */
+export async function loadDrills(dir: string): Promise<DrillSpec[]> {
+  let files: string[];
+  try {
+    files = (await fs.readdir(dir)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+  } catch (e) {
+    throw new DrillSpecError(`Cannot read the drills folder ${dir}: ${e instanceof Error ? e.message : String(e)}.`);
+  }
+  return Promise.all(files.map(async (f) => parseDrill(await fs.readFile(path.join(dir, f), 'utf8'), f.replace(/\.ya?ml$/, ''))));
+}
+
+export function drillsDir(root: string): string {
+  return path.join(root, 'cluster', 'drills');
+}
