@@ -3,7 +3,7 @@
 # cluster on a real Docker engine, extension-host tests. Prints a final line
 #   tests: N passed, M failed
 # and exits non-zero when anything failed.
-#   bash scripts/test.sh [all|unit|integration|vscode|vsix]
+#   bash scripts/test.sh [all|unit|integration|vscode|vsix]   (vscode includes the untrusted and packaged runs)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
@@ -102,6 +102,8 @@ host_tests() {
 if [ -f scripts/run-vscode-tests.mjs ]; then
   if [ "$WHAT" = all ] || [ "$WHAT" = vscode ]; then
     host_tests vscode npm run --silent test:vscode
+    # Restricted Mode: the same extension in an untrusted folder (commands refuse, no watcher).
+    host_tests untrusted node scripts/run-vscode-tests.mjs --file trust --untrusted
   fi
   # The packaged extension: the .vsix installed into code-server, every surface opened once.
   if [ "$WHAT" = all ] || [ "$WHAT" = vscode ] || [ "$WHAT" = vsix ]; then
