@@ -11,6 +11,7 @@ import { registerLabs } from './labs';
 import { registerNotebook } from './notebook/register';
 import { createServices, type Services } from './services';
 import { registerClusterView } from './views';
+import { registerOperationStatus } from './views/operationStatus';
 import { registerWalkthrough } from './walkthrough/register';
 
 type Register = (context: vscode.ExtensionContext, services: Services) => void;
@@ -26,6 +27,7 @@ const features: Register[] = [
   registerLabs,
   registerNotebook,
   registerClusterView,
+  registerOperationStatus,
   registerWalkthrough,
 ];
 

@@ -44,14 +44,15 @@ export function renderDrillReport(run: DrillRun): string {
   const s = run.spec;
   const out: string[] = [];
   out.push(`# Fault drill: ${s.title}`, '', s.learn, '');
-  const verdict = run.passed ? '✅ PASSED' : run.expectations.every((e) => e.ok || e.known) ? '⚠️ FAILED (only expectations known to need a pending change)' : '❌ FAILED';
+  // Plain marks, no emoji: a machine without an emoji font shows empty boxes for those.
+  const verdict = run.passed ? '✓ PASSED' : run.expectations.every((e) => e.ok || e.known) ? '! FAILED (only expectations known to need a pending change)' : '✗ FAILED';
   out.push(`**Verdict: ${verdict}** · history checker: ${r.verdict}`, '');
   out.push(`- **RTO** (longest gap between two acknowledged writes from the fault on): ${ms(r.rto?.ms)}${r.rto ? ` (timeline ${r.rto.fromTimeline ?? '?'} → ${r.rto.toTimeline ?? '?'})` : ''}`);
   out.push(`- **RPO**: ${r.rpo.lostWrites} acknowledged write(s) lost${r.rpo.windowMs !== undefined ? `, committed within ${ms(r.rpo.windowMs)}` : ''}${r.rpo.lagBytesAtFault ? `; replay lag at the fault: ${Object.entries(r.rpo.lagBytesAtFault).map(([k, v]) => `${k} ${v ?? '?'} B`).join(', ')}` : ''}`);
   out.push(`- Setup: ${s.setup.sync ? `synchronous (\`${s.setup.sync}\`)` : 'asynchronous'}, ${s.setup.writes.clients} writer(s) through ${s.setup.writes.via}`);
   if (run.error) out.push(`- The drill stopped early: ${run.error}`);
   out.push('', '## Expectations', '');
-  for (const e of run.expectations) out.push(`- ${e.ok ? '✅' : e.known ? '⚠️' : '❌'} ${e.text} — ${e.detail}${e.known ? ` _(known: ${e.known})_` : ''}`);
+  for (const e of run.expectations) out.push(`- ${e.ok ? '✓' : e.known ? '!' : '✗'} ${e.text} — ${e.detail}${e.known ? ` _(known: ${e.known})_` : ''}`);
   const chart = writesTimeline(run.records);
   if (chart.lines.length) {
     out.push('', `## Writes over time (one column = ${chart.sliceMs} ms)`, '', '```text');
