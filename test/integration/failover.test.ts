@@ -34,11 +34,18 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
   });
 
   test('bad input: a candidate far behind is refused unless confirmed, and nothing changes', async () => {
-    // Pause replay on replica1 and write ~2 MB: it falls behind by more than the 1 MB limit.
-    await q('replica1', 'SELECT pg_wal_replay_pause()', [], 'postgres');
+    // Stop replica1's WAL receiver (empty primary_conninfo) and write ~2 MB: it falls behind by
+    // more than the 1 MB limit. Pausing replay would not do: WAL it received counts as not lost.
+    const [{ primary_conninfo: conninfo }] = await q<{ primary_conninfo: string }>('replica1', 'SHOW primary_conninfo', [], 'postgres');
+    const setConninfo = async (v: string) => {
+      await q('replica1', `ALTER SYSTEM SET primary_conninfo = '${v.replace(/'/g, "''")}'`, [], 'postgres');
+      await q('replica1', 'SELECT pg_reload_conf()', [], 'postgres');
+    };
+    await setConninfo('');
+    await waitFor(async () => (await q<{ n: string }>('replica1', 'SELECT count(*)::text AS n FROM pg_stat_wal_receiver', [], 'postgres'))[0].n === '0', 30_000, 'replica1 WAL receiver stopped');
     try {
       await q('primary', "INSERT INTO users (name, email) SELECT 'lag', repeat('x', 200) FROM generate_series(1, 8000)");
-      await waitFor(async () => (await surveyCluster(ctx)).nodes.find((n) => n.key === 'replica1')!.replayLsn !== null, 10_000);
+      await waitFor(async () => (await surveyCluster(ctx)).nodes.find((n) => n.key === 'replica1')!.replayLsn !== null, 30_000);
       let asked = '';
       await assert.rejects(
         failover(ctx, {
@@ -55,7 +62,8 @@ describe('failover on the live cluster', { timeout: 900_000 }, () => {
       assert.equal(await inRecovery('primary'), false);
       assert.equal(await inRecovery('replica1'), true);
     } finally {
-      await q('replica1', 'SELECT pg_wal_replay_resume()', [], 'postgres');
+      await setConninfo(conninfo);
+      await waitFor(async () => (await q<{ n: string }>('replica1', "SELECT count(*)::text AS n FROM pg_stat_wal_receiver WHERE status = 'streaming'", [], 'postgres'))[0].n === '1', 60_000, 'replica1 streaming again');
     }
   });
 
