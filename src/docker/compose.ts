@@ -259,7 +259,25 @@ export async function composeDown(t: ClusterTopology, opts: ComposeOptions & { v
   // they go with the cluster, else `down -v` could not remove that volume.
   const restored = await docker.listContainers({ all: true, filters: { label: [`${RESTORED_NODE_LABEL}=${t.projectName}`] } }).catch(() => []);
   for (const c of restored) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+  await detachForeignContainers(t, docker);
   await compose(t, ['down', '--remove-orphans', '-t', '5', ...(opts.volumes ? ['-v'] : [])], action, opts);
+}
+
+/**
+ * Containers on the cluster's networks that are not its services (the operation lock, which an
+ * operation such as Cleanup holds while it runs `down`; a rejoin helper) are disconnected first:
+ * Docker refuses to remove a network with active endpoints. They keep running; only the network goes.
+ */
+async function detachForeignContainers(t: ClusterTopology, docker: Docker): Promise<void> {
+  const networks = await docker.listNetworks({ filters: { label: [`com.docker.compose.project=${t.projectName}`] } }).catch(() => []);
+  for (const n of networks) {
+    const info = await docker.getNetwork(n.Id).inspect().catch(() => undefined);
+    for (const id of Object.keys((info?.Containers as Record<string, unknown> | undefined) ?? {})) {
+      const labels = (await docker.getContainer(id).inspect().catch(() => undefined))?.Config.Labels ?? {};
+      if (labels['com.docker.compose.project'] === t.projectName) continue;
+      await docker.getNetwork(n.Id).disconnect({ Container: id, Force: true }).catch(() => undefined);
+    }
+  }
 }
 
 export interface ServiceState {

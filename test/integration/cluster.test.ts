@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Client } from 'pg';
+import { withOperationLock } from '../../src/core/operationLock';
 import { composeDown, composePs, composeUp, detectComposeCli, ComposeError } from '../../src/docker/compose';
 import {
   clusterUp,
@@ -210,8 +211,9 @@ describe('workshop cluster (cluster/docker-compose.yml)', { timeout: 900_000 }, 
     assert.ok(a[0].id > 0 && b[0].id > 0, 'both accepted a write');
   });
 
-  test('Cleanup: down -v removes the containers and the volumes', async () => {
-    await composeDown(topology, { volumes: true });
+  test('Cleanup: down -v removes the containers and the volumes, also while the operation lock is held (as the Cleanup command holds it)', async () => {
+    // The lock container sits on the cluster's network; Docker refuses to remove a network with active endpoints.
+    await withOperationLock({ topology, containers }, { holder: 'cluster.test.ts', what: 'Cleanup' }, () => composeDown(topology, { volumes: true }));
     const ps = await composePs(topology, docker);
     assert.deepEqual(ps, []);
     const volumes = (await docker.listVolumes()).Volumes ?? [];

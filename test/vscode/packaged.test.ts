@@ -81,6 +81,9 @@ suite('Packaged extension (.vsix)', function () {
   });
 
   test('walkthrough: opens in the editor area', async () => {
+    // The installed extension opens the walkthrough by itself on its first run (src/walkthrough/firstRun.ts):
+    // start from no editor so the command's own tab is what appears.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const before = vscode.window.tabGroups.all.flatMap((g) => g.tabs).length;
     await vscode.commands.executeCommand('pgHaWorkshop.openWalkthrough');
     const tab = await waitFor(() => {
