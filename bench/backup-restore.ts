@@ -6,24 +6,22 @@
 // smallest size. A linear cost gives time ratios close to the size ratios. Uses the cluster of
 // the PGHA_* environment; it writes up to the largest size into demodb and drops the table at the
 // end (its backups stay on the backup volume: remove them with docker exec ... rm -rf /backup/base/*).
+import { parseArgs } from 'node:util';
 import { readBackupCatalog, removeRestoredNode, restoreToPointInTime, takeBaseBackup, type BackupContext } from '../src/core/backup';
 import { withNodeClient } from '../src/core/connection';
-import { topologyFromEnv } from '../src/core/topology';
-import { Containers, createDockerClient } from '../src/docker/engine';
+// The tests' own cluster (never the workshop's), brought up in its standard shape.
+import { clusterUp, containers, topology as t } from '../test/support/cluster';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
-const sizes = arg('sizes', '16,64,192').split(',').map(Number).sort((a, b) => a - b);
-const rounds = Number(arg('rounds', '1'));
-const t = topologyFromEnv();
-const ctx: BackupContext = { topology: t, containers: new Containers(createDockerClient()) };
+const { values: opt } = parseArgs({ options: { sizes: { type: 'string', default: '16,64,192' }, rounds: { type: 'string', default: '1' } } });
+const sizes = opt.sizes.split(',').map(Number).sort((a, b) => a - b);
+const rounds = Number(opt.rounds);
+const ctx: BackupContext = { topology: t, containers };
 const port = t.nodes.find((n) => n.key === 'primary')!.hostPort;
 const sql = (text: string) => withNodeClient(t, port, (c) => c.query(text), { connectTimeoutMs: 20_000, queryTimeoutMs: 1_200_000 });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
+  await clusterUp();
   await readBackupCatalog(ctx); // fails early with a clear message when the cluster has no backup volume
   await sql('CREATE TABLE IF NOT EXISTS bench_payload (id bigserial PRIMARY KEY, pad text NOT NULL)');
   await sql('TRUNCATE bench_payload');
