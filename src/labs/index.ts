@@ -28,7 +28,7 @@ async function report(services: Services, e: unknown): Promise<void> {
   if (e instanceof LabError && e.problem === 'notStandard') {
     const reset = t('Reset Cluster');
     if ((await vscode.window.showWarningMessage(message, reset)) === reset) await vscode.commands.executeCommand(RESET);
-  } else if (e instanceof LabError && e.problem === 'alreadyUndone') {
+  } else if (e instanceof LabError && (e.problem === 'alreadyUndone' || e.problem === 'cancelled')) {
     void vscode.window.showInformationMessage(message);
   } else {
     void vscode.window.showErrorMessage(message);
@@ -37,9 +37,12 @@ async function report(services: Services, e: unknown): Promise<void> {
 
 async function run<T>(services: Services, title: string, f: (ctx: LabContext) => Promise<T>): Promise<T | undefined> {
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, () => {
-      const c = labContext(services);
-      return withOperationLock(c, { holder: c.holder ?? processHolder('VS Code window'), what: title }, () => f(c));
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
+      // Cancel stops the lab at its next safe point (src/core/labs: stopIfCancelled), which says where the cluster is.
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const c: LabContext = { ...labContext(services), signal: abort.signal };
+      return withOperationLock(c, { holder: c.holder ?? processHolder('VS Code window'), what: title, signal: abort.signal }, () => f(c));
     });
   } catch (e) {
     await report(services, e);

@@ -51,6 +51,16 @@ after(async () => {
   if (dirty) await resetCluster();
 });
 
+test('Cancel: a lab cancelled before its first change stops at that safe point, says so and changes nothing', { timeout: 240_000 }, async (t) => {
+  await standardStart();
+  const abort = new AbortController();
+  abort.abort();
+  const ctx: LabContext = { ...ctxFor(t), signal: abort.signal };
+  await assert.rejects(setupCascade(ctx), (e: unknown) => rejectsWith('cancelled')(e) && /Nothing was changed/.test((e as Error).message));
+  await assert.rejects(setupDelayed(ctx, '5s'), rejectsWith('cancelled'));
+  assert.deepEqual(standardTopologyProblems(await surveyCluster(ctx)), [], 'still the standard topology: replica2 streams from the primary, no apply delay');
+});
+
 test('Exercise 2: replica2 streams from replica1; a write reaches replica2 through replica1; undo restores the standard topology', { timeout: 240_000 }, async (t) => {
   await standardStart();
   const ctx = ctxFor(t);

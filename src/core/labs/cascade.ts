@@ -11,7 +11,7 @@
 import { formatBytes, formatDuration } from '../format';
 import { repointReplica, waitStreaming } from '../failover';
 import type { ClusterStatus, NodeStatus } from '../status';
-import { checkOf, LabError, nodeSpec, requireStandardTopology, sqlOn, surveyCluster, type LabCheck, type LabCheckItem, type LabContext } from './common';
+import { checkOf, LabError, nodeSpec, requireStandardTopology, sqlOn, surveyCluster, type LabCheck, type LabCheckItem, type LabContext, stopIfCancelled } from './common';
 
 export interface LabResult {
   readonly message: string;
@@ -34,7 +34,7 @@ async function dropSlotWhenInactive(ctx: LabContext, on: 'primary' | 'replica1',
         /* became active again in between: retry */
       }
     }
-    if (Date.now() > deadline) return false;
+    if (Date.now() > deadline || ctx.signal?.aborted) return false;
     await sleep(250);
   }
 }
@@ -44,9 +44,12 @@ export async function setupCascade(ctx: LabContext): Promise<LabResult> {
   await requireStandardTopology(ctx, 'Exercise 2 (cascading replication)');
   const t = ctx.topology;
   const [primary, replica1, replica2] = [nodeSpec(t, 'primary'), nodeSpec(t, 'replica1'), nodeSpec(t, 'replica2')];
+  stopIfCancelled(ctx, 'Nothing was changed.');
   ctx.log?.(`Exercise 2: creating slot ${replica2.slot} on ${replica1.container} and pointing ${replica2.container} at it`);
   await repointReplica(ctx, replica2, replica1);
-  if (!(await waitStreaming(ctx, replica1.hostPort, replica2.service, 60_000))) {
+  const streaming = await waitStreaming(ctx, replica1.hostPort, replica2.service, 60_000);
+  stopIfCancelled(ctx, `${replica2.container} is already pointed at ${replica1.container} and may stream from it in a moment; PG HA Workshop: Undo Exercise 2 points it back at ${primary.container}.`);
+  if (!streaming) {
     throw new LabError(
       `${replica2.container} was pointed at ${replica1.container} but does not stream from it after 60 s. Check its log (PG HA Workshop: Show Node Logs), then undo the lab (PG HA Workshop: Undo Exercise 2).`,
       'failed',
@@ -79,8 +82,11 @@ export async function undoCascade(ctx: LabContext): Promise<LabResult> {
   if (r2?.role !== 'cascadingReplica' && r2?.role !== 'notStreaming' && r2?.role !== 'replica') {
     throw new LabError(`${replica2.container} is ${r2?.role ?? 'missing'}: start it first, or reset the cluster.`, 'notStandard');
   }
+  stopIfCancelled(ctx, 'Nothing was changed.');
   await repointReplica(ctx, replica2, primary);
-  if (!(await waitStreaming(ctx, primary.hostPort, replica2.service, 60_000))) {
+  const back = await waitStreaming(ctx, primary.hostPort, replica2.service, 60_000);
+  stopIfCancelled(ctx, `${replica2.container} is already pointed back at ${primary.container} and may stream from it in a moment.`);
+  if (!back) {
     throw new LabError(`${replica2.container} was pointed back at ${primary.container} but does not stream after 60 s. Check its log, or reset the cluster.`, 'failed');
   }
   const dropped = s.nodes.find((n) => n.key === 'replica1')?.slots.some((x) => x.name === replica2.slot) ? await dropSlotWhenInactive(ctx, 'replica1', replica2.slot) : false;

@@ -5,6 +5,8 @@
 // API (no vscode):
 //   LabContext                       topology + containers (+ log), as the failover's context
 //   LabError(message, problem)       a user-facing refusal; nothing was changed when it is thrown
+//                                    (except 'cancelled', whose message says where the cluster is)
+//   stopIfCancelled(ctx, where)      a safe point: throws LabError('cancelled') once ctx.signal is aborted
 //   standardTopologyProblems(status) → string[]: why the cluster is not primary + 2 direct replicas
 //   requireStandardTopology(ctx, lab) throws LabError('notStandard') with a reset hint
 //   LabCheck { ok, summary, items[] }, checkOf(items, summary)
@@ -14,11 +16,14 @@ import { surveyCluster, type FailoverContext } from '../failover';
 import type { ClusterStatus } from '../status';
 import type { ClusterTopology, NodeKey, PgNodeSpec } from '../topology';
 
-export type LabContext = FailoverContext;
+export type LabContext = FailoverContext & {
+  /** Cancel (the progress notification's button): honoured at the lab's safe points. */
+  readonly signal?: AbortSignal;
+};
 
 export type LabId = 'sync' | 'cascade' | 'delayed' | 'autoFailover' | 'dashboard';
 
-export type LabProblem = 'notStandard' | 'alreadyUndone' | 'badInput' | 'notSetUp' | 'unreachable' | 'failed';
+export type LabProblem = 'notStandard' | 'alreadyUndone' | 'badInput' | 'notSetUp' | 'unreachable' | 'failed' | 'cancelled';
 
 export class LabError extends Error {
   constructor(
@@ -29,6 +34,11 @@ export class LabError extends Error {
     super(message);
     this.name = 'LabError';
   }
+}
+
+/** A safe point of a lab: once cancelled, stop here and say where the cluster is (`where`). */
+export function stopIfCancelled(ctx: LabContext, where: string): void {
+  if (ctx.signal?.aborted) throw new LabError(`Cancelled. ${where}`, 'cancelled');
 }
 
 export interface LabCheckItem {

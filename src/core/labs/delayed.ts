@@ -19,7 +19,7 @@
 import { formatDuration } from '../format';
 import type { ClusterStatus } from '../status';
 import type { NodeKey } from '../topology';
-import { checkOf, LabError, nodeSpec, sqlOn, standardTopologyProblems, surveyCluster, type LabCheck, type LabContext } from './common';
+import { checkOf, LabError, nodeSpec, sqlOn, standardTopologyProblems, surveyCluster, type LabCheck, type LabContext, stopIfCancelled } from './common';
 import type { LabResult } from './cascade';
 
 export const DELAYED_NODE: NodeKey = 'replica2';
@@ -98,6 +98,7 @@ export async function setupDelayed(ctx: LabContext, delay: string = DEFAULT_DELA
     );
   }
   const before = s.nodes.find((n) => n.key === DELAYED_NODE)?.applyDelayMs ?? 0;
+  stopIfCancelled(ctx, 'Nothing was changed.');
   await setDelaySetting(ctx, setting);
   if (!(await waitDelay(ctx, ms))) throw new LabError(`${spec.container} did not take the new recovery_min_apply_delay within 10 s. Check its log.`, 'failed');
   ctx.log?.(`Exercise 3: ${spec.container} recovery_min_apply_delay = ${setting}`);
@@ -120,6 +121,7 @@ export async function undoDelayed(ctx: LabContext): Promise<LabResult> {
     throw new LabError(`${spec.container} does not answer (${e instanceof Error ? e.message : String(e)}): start it first, or reset the cluster.`, 'unreachable', e);
   }
   if (Number(state.delay) === 0 && !state.paused) throw new LabError(`Exercise 3 is already undone: ${spec.container} has no apply delay. Nothing was changed.`, 'alreadyUndone');
+  stopIfCancelled(ctx, 'Nothing was changed.');
   await setDelaySetting(ctx, null);
   await waitDelay(ctx, 0);
   if (state.paused) await sqlOn(ctx, DELAYED_NODE, 'SELECT pg_wal_replay_resume()');

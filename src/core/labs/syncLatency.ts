@@ -11,7 +11,7 @@
 import { LoadGenerator } from '../load';
 import { parseSyncNames } from '../failover';
 import { getSynchronousReplication, setSynchronousReplication, type SyncCommit, type SyncConfig } from '../syncReplication';
-import { LabError, type LabContext } from './common';
+import { LabError, type LabContext, stopIfCancelled } from './common';
 
 export const WORKSHOP_SYNC_CONFIG: SyncConfig = { method: 'FIRST', num: 1, standbys: ['postgres-replica1'], commit: 'remote_apply' };
 
@@ -63,6 +63,8 @@ export async function measureSyncLatency(
   try {
     for (let i = 0; i < rounds; i++) {
       for (const mode of ['async', 'sync'] as const) {
+        // Between rounds: the finally below restores the replication setting either way.
+        stopIfCancelled(ctx, `The replication setting is restored as it was (${original.synchronousStandbyNames ? `synchronous_standby_names = '${original.synchronousStandbyNames}'` : 'asynchronous'}).`);
         const st = await setSynchronousReplication(ctx, mode === 'async' ? { method: 'async', commit: 'on' } : syncCfg);
         if (mode === 'sync') syncSetting = `synchronous_standby_names = '${st.synchronousStandbyNames}', synchronous_commit = ${st.synchronousCommit}`;
         const g = new LoadGenerator(ctx.topology, { target: 'primary', mode: { kind: 'max', clients: 1, durationSec: secs }, writeTimeoutMs: 5000 });
