@@ -27,6 +27,7 @@ import { classifyPgError, withNodeClient } from './connection';
 import { surveyCluster } from './failover';
 import { RESTORED_NODE_LABEL } from '../docker/compose';
 import type { Containers } from '../docker/engine';
+import { demuxDockerLogs } from '../docker/logFrames';
 import type { ClusterTopology, PgNodeSpec } from './topology';
 
 export const BACKUP_ROOT = '/backup';
@@ -657,16 +658,6 @@ async function freePort(start: number): Promise<number> {
   throw new BackupError(`No free port on 127.0.0.1 from ${start} to ${start + 199} for the restored node.`, 'failed');
 }
 
-function demux(buf: Buffer): string {
-  const parts: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    parts.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  return Buffer.concat(parts).toString('utf8');
-}
 
 /** Why a restored node stopped, from its log: a BackupError that says what to do. */
 export function explainRestoreFailure(log: string, target: string): BackupError {
@@ -753,7 +744,7 @@ export async function restoreToPointInTime(ctx: BackupContext, o: RestoreOptions
           throw new BackupError(`Restore cancelled: ${name} was removed. The cluster is unchanged.`, 'cancelled');
         }
         const st = (await container.inspect()).State;
-        lastLog = demux((await container.logs({ stdout: true, stderr: true, follow: false, tail: 400 })) as unknown as Buffer);
+        lastLog = demuxDockerLogs((await container.logs({ stdout: true, stderr: true, follow: false, tail: 400 })) as unknown as Buffer);
         if (!st.Running) {
           await cleanup();
           throw explainRestoreFailure(lastLog, targetText);

@@ -24,6 +24,7 @@
 // written: a node that did not become a standby stays fenced.
 import type Docker from 'dockerode';
 import type { Containers } from '../docker/engine';
+import { demuxDockerLogs } from '../docker/logFrames';
 import { classifyPgError } from './connection';
 import { ensureSlot, replicaConninfo, surveyCluster, waitStreaming, type FailoverContext } from './failover';
 import { holderOf, resolveNode, startNode, stopNode } from './nodeActions';
@@ -150,14 +151,7 @@ async function runHelper(docker: Docker, source: Docker.ContainerInspectInfo, na
     const res = await Promise.race([helper.wait() as Promise<{ StatusCode: number }>, timer]).finally(() => clearTimeout(timeoutHandle));
     if (res === 'timeout') await helper.kill().catch(() => undefined);
     const buf = (await helper.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    const parts: Buffer[] = [];
-    let i = 0;
-    while (i + 8 <= buf.length) {
-      const len = buf.readUInt32BE(i + 4);
-      parts.push(buf.subarray(i + 8, i + 8 + len));
-      i += 8 + len;
-    }
-    const output = Buffer.concat(parts).toString('utf8');
+    const output = demuxDockerLogs(buf);
     return { exitCode: res === 'timeout' ? -1 : res.StatusCode, output: res === 'timeout' ? `${output}\n(timed out after ${Math.round(timeoutMs / 1000)} s)` : output };
   } finally {
     await helper.remove({ force: true }).catch(() => undefined);

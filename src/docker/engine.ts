@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import type { ContainerState, ContainerStatusName } from '../core/status';
 import { dockerodeOptions, resolveDockerEndpoint, type DockerEndpoint } from './endpoint';
+import { demuxDockerLogs } from './logFrames';
 
 export type DockerProblem = 'notRunning' | 'noPermission' | 'notFound' | 'other';
 
@@ -233,17 +234,7 @@ export class Containers {
   async logs(name: string, tail = 200): Promise<string> {
     return this.run(`read the logs of ${name}`, async () => {
       const buf = (await this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
-      const out = new PassThrough();
-      const parts: Buffer[] = [];
-      out.on('data', (c: Buffer) => parts.push(c));
-      // Logs of a container without a TTY are multiplexed: 8-byte frame headers.
-      let i = 0;
-      while (i + 8 <= buf.length) {
-        const len = buf.readUInt32BE(i + 4);
-        parts.push(buf.subarray(i + 8, i + 8 + len));
-        i += 8 + len;
-      }
-      return Buffer.concat(parts).toString('utf8');
+      return demuxDockerLogs(buf);
     });
   }
 }
