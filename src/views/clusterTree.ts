@@ -47,7 +47,8 @@ export function roleLabel(n: NodeStatus, status: ClusterStatus): string {
       return t('replica · not streaming');
     case 'starting':
       // A container that has run for a while and only answers slowly is being connected to, not starting.
-      return n.containerState.startedAt !== undefined && status.at - n.containerState.startedAt > 60_000 ? t('connecting…') : t('starting…');
+      // A node of an attached cluster is not ours to start: until its first answer we are connecting.
+      return n.containerState.status === 'external' || (n.containerState.startedAt !== undefined && status.at - n.containerState.startedAt > 60_000) ? t('connecting…') : t('starting…');
     case 'unreachable':
       return t('not answering');
     case 'down':

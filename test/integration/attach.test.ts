@@ -126,7 +126,7 @@ describe('attach to a five-node cascade', { timeout: 900_000 }, () => {
     assert.deepEqual(d.nodes.map((n) => n.name).sort(), ['cascade-cascade', 'cascade-delayed', 'cascade-primary', 'cascade-replica-a', 'cascade-replica-b']);
 
     const m = dockerlessMonitor(profileOf(d, 'watcher'), 'watcher');
-    const ready = (s: ClusterStatus) => s.nodes.some((n) => n.role === 'cascadingReplica') && s.nodes.filter((n) => n.role === 'replica').length === 3;
+    const ready = (s: ClusterStatus) => s.nodes.some((n) => n.role === 'primary') && s.nodes.some((n) => n.role === 'cascadingReplica') && s.nodes.filter((n) => n.role === 'replica').length === 3;
     const s = await watch(m, ready, 'a primary, three replicas and a cascading replica', (x) => x);
     const byName = (name: string) => s.nodes.find((n) => n.name === name)!;
     assert.equal(byName('cascade-primary').role, 'primary');
