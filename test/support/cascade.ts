@@ -5,11 +5,12 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { discoverCluster } from '../../src/core/discovery';
+import { repoRoot } from '../../src/core/topology';
 import { waitFor } from './cluster';
 
 const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '..', '..');
-const CASCADE_FILE = path.join(ROOT, 'test', 'fixtures', 'cascade', 'docker-compose.yml');
+// repoRoot(): this file also runs bundled, from dist/test/vscode.
+const CASCADE_FILE = path.join(repoRoot(), 'test', 'fixtures', 'cascade', 'docker-compose.yml');
 
 export const CASCADE_IMAGE = process.env.PGHA_POSTGRES_IMAGE || 'pgha-local:15';
 export const CASCADE_PROJECT = `${process.env.COMPOSE_PROJECT_NAME || 'pgha'}cascade`;
