@@ -18,7 +18,7 @@ export interface DiscoveryOptions {
   readonly database: string;
   readonly ssl: SslSettings;
   readonly patroniUrl?: string;
-  /** Per connection attempt and per statement; default 4000 ms. */
+  /** Per connection attempt and per statement; default 10 000 ms (a remote node, a busy machine). */
   readonly timeoutMs?: number;
   /** At most this many addresses are tried (a bound, not a target); default 32. */
   readonly maxAddresses?: number;
@@ -95,7 +95,7 @@ function topologyFor(o: DiscoveryOptions, ssl: SslSettings): ClusterTopology {
 }
 
 async function query(a: NodeAddress, o: DiscoveryOptions, ssl: SslSettings): Promise<Row> {
-  const timeout = o.timeoutMs ?? 4000;
+  const timeout = o.timeoutMs ?? 10_000;
   const c = new Client(nodeClientConfig(topologyFor(o, ssl), a.port, { host: a.host, connectTimeoutMs: timeout, queryTimeoutMs: timeout + 1000, statementTimeoutMs: timeout, applicationName: 'pg-ha-workshop attach' }));
   c.on('error', () => undefined);
   try {
@@ -116,7 +116,7 @@ async function patroniMembers(url: string, timeoutMs: number): Promise<{ name: s
 }
 
 export async function discoverCluster(seeds: readonly NodeAddress[], o: DiscoveryOptions): Promise<Discovery> {
-  const timeout = o.timeoutMs ?? 4000;
+  const timeout = o.timeoutMs ?? 10_000;
   const max = o.maxAddresses ?? 32;
   let ssl = o.ssl;
   const queue: { address: NodeAddress; foundVia: string }[] = seeds.map((address) => ({ address, foundVia: 'given' }));
