@@ -46,8 +46,13 @@ export function targetChoices(t: ClusterTopology): TargetChoice[] {
     { name: 'replica', description: 'any node that is a replica now' },
     { name: 'all', description: 'every PostgreSQL node, results side by side' },
     ...t.nodes.map((n) => ({ name: n.service, description: n.host ? `${n.name ?? n.service} at ${n.host}:${n.hostPort}, whatever its role` : `container ${n.container}, port ${n.hostPort}, whatever its role` })),
-    { name: 'pgbouncer', description: `database ${t.superuser.database} through PgBouncer, port ${t.pgbouncer.hostPort}` },
-    { name: 'pgbouncer-admin', description: 'PgBouncer admin console (SHOW POOLS, SHOW STATS, ...)' },
+    // An attached cluster has no PgBouncer of ours.
+    ...(t.kind === 'attached'
+      ? []
+      : [
+          { name: 'pgbouncer', description: `database ${t.superuser.database} through PgBouncer, port ${t.pgbouncer.hostPort}` },
+          { name: 'pgbouncer-admin', description: 'PgBouncer admin console (SHOW POOLS, SHOW STATS, ...)' },
+        ]),
   ];
 }
 
@@ -59,8 +64,8 @@ export function parseTarget(name: string, t: ClusterTopology): TargetSpec {
   const n = name.replace(/^@/, '');
   if (n === 'primary' || n === 'replica') return { kind: 'role', role: n };
   if (n === 'all') return { kind: 'all' };
-  if (n === 'pgbouncer') return { kind: 'pgbouncer', admin: false };
-  if (n === 'pgbouncer-admin') return { kind: 'pgbouncer', admin: true };
+  if (t.kind !== 'attached' && n === 'pgbouncer') return { kind: 'pgbouncer', admin: false };
+  if (t.kind !== 'attached' && n === 'pgbouncer-admin') return { kind: 'pgbouncer', admin: true };
   const node = t.nodes.find((x) => x.service === n || x.container === n);
   if (node) return { kind: 'node', node };
   throw new TargetError(

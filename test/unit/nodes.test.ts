@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { attachedManager, composeManager, nodeContextValue, pgbouncerContextValue } from '../../src/core/clusterManager';
+import { attachedTopology, parseAttachInput } from '../../src/core/clusterProfile';
 import { clusterNodes, formatAddress, nodeHierarchy, parseAddress } from '../../src/core/nodes';
+import { parseTarget, resolveTarget, targetChoices } from '../../src/notebook/targets';
 import { deriveStatus, type ContainerSnapshot, type NodeStatus, type ProbeRound } from '../../src/core/status';
 import { topologyFromEnv } from '../../src/core/topology';
 
@@ -105,4 +107,47 @@ test('attached manager: read-only offers the connection string only; a lab adds 
   assert.ok(lab.nodeOperations(r, 'replica').includes('promote'));
   for (const op of ['stop', 'start', 'kill', 'restart', 'logs', 'fence', 'rejoin'] as const) assert.ok(!lab.nodeOperations(r, 'replica').includes(op), op);
   assert.deepEqual(lab.pgbouncerOperations(s.pgbouncer), []);
+});
+
+test("the notebook's node picker lists an attached cluster's nodes, any number, and no PgBouncer", () => {
+  const profile = {
+    id: 'c',
+    label: 'c',
+    kind: 'attached' as const,
+    seeds: [],
+    nodes: ['a', 'b', 'c', 'd', 'e'].map((x, i) => ({ name: `db-${x}`, address: { host: `10.0.0.${i + 1}`, port: 5432 }, applicationName: `db-${x}` })),
+    user: 'watcher',
+    database: 'postgres',
+    ssl: { mode: 'require' as const },
+    lab: false,
+  };
+  const t = attachedTopology(profile, 'pw');
+  const names = targetChoices(t).map((c) => c.name);
+  assert.deepEqual(names, ['primary', 'replica', 'all', 'db-a', 'db-b', 'db-c', 'db-d', 'db-e']);
+  assert.match(targetChoices(t)[3].description, /db-a at 10\.0\.0\.1:5432/);
+  assert.throws(() => parseTarget('pgbouncer', t), /Unknown target node "@pgbouncer"/);
+  const ep = resolveTarget(parseTarget('db-c', t), t);
+  assert.deepEqual([ep[0].host, ep[0].port], ['10.0.0.3', 5432]);
+});
+
+test('Attach input: a host:port list, a libpq URI with several hosts, a keyword conninfo; bad input says what to write', () => {
+  assert.deepEqual(parseAttachInput('db1:5432, db2:5433').addresses, [
+    { host: 'db1', port: 5432 },
+    { host: 'db2', port: 5433 },
+  ]);
+  const uri = parseAttachInput('postgresql://watcher:s%40cret@db1:5432,db2/app?sslmode=verify-full&sslrootcert=/etc/ca.pem');
+  assert.deepEqual(uri.addresses, [
+    { host: 'db1', port: 5432 },
+    { host: 'db2', port: 5432 },
+  ]);
+  assert.deepEqual([uri.user, uri.password, uri.database, uri.sslmode, uri.sslrootcert], ['watcher', 's@cret', 'app', 'verify-full', '/etc/ca.pem']);
+  const kw = parseAttachInput("host=db1,db2,db3 port=5432,5433,5434 user='watch er' sslmode=require");
+  assert.deepEqual(
+    kw.addresses.map((a) => a.port),
+    [5432, 5433, 5434],
+  );
+  assert.equal(kw.user, 'watch er');
+  assert.throws(() => parseAttachInput('host=db1,db2 port=1,2,3'), /2 hosts but 3 ports/);
+  assert.throws(() => parseAttachInput('postgresql://db1/x?sslmode=sometimes'), /sslmode=sometimes is not a libpq sslmode/);
+  assert.throws(() => parseAttachInput('  '), /at least one host:port/);
 });
