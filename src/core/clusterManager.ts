@@ -105,7 +105,10 @@ export function attachedManager(o: { readonly lab: boolean }): ClusterManager {
  * Menus match `viewItem =~ /\bcan-promote\b/`.
  */
 export function nodeContextValue(manager: ClusterManager, node: NodeStatus, lastRole: RememberedRole): string {
-  const state = node.containerState.status === 'running' ? 'running' : 'stopped';
+  // A node of an attached cluster has no container: it "runs" while it answers.
+  const external = node.containerState.status === 'external';
+  const running = external ? node.role !== 'unreachable' && node.role !== 'starting' && node.role !== 'down' : node.containerState.status === 'running';
+  const state = running ? 'running' : 'stopped';
   return [`node.${menuRole(node, lastRole)}.${state}`, ...manager.nodeOperations(node, lastRole).map((op) => `can-${op}`)].join(' ');
 }
 

@@ -107,6 +107,9 @@ test('attached manager: read-only offers the connection string only; a lab adds 
   assert.ok(lab.nodeOperations(r, 'replica').includes('promote'));
   for (const op of ['stop', 'start', 'kill', 'restart', 'logs', 'fence', 'rejoin'] as const) assert.ok(!lab.nodeOperations(r, 'replica').includes(op), op);
   assert.deepEqual(lab.pgbouncerOperations(s.pgbouncer), []);
+  const external: NodeStatus = { ...r, containerState: { name: r.container, status: 'external' } };
+  assert.equal(nodeContextValue(ro, external, 'replica'), 'node.replica.running can-copyConnection', 'an answering attached node runs');
+  assert.equal(nodeContextValue(ro, { ...external, role: 'unreachable' }, 'replica'), 'node.replica.stopped can-copyConnection');
 });
 
 test("the notebook's node picker lists an attached cluster's nodes, any number, and no PgBouncer", () => {
