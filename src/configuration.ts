@@ -2,6 +2,7 @@
 // compose file and shell scripts read too): a setting left empty keeps the environment's value.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { patroniTopologyFromEnv } from './core/patroni/topology';
 import { topologyFromEnv, type ClusterTopology } from './core/topology';
 
 /** ClusterTopology from settings (pgHaWorkshop.composeFile / postgresImage / pgbouncerImage) over `env`. */
@@ -16,6 +17,12 @@ export function topologyFromSettings(env: NodeJS.ProcessEnv = process.env): Clus
   if (file) {
     const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     composeFile = path.isAbsolute(file) || !base ? path.resolve(file) : path.resolve(base, file);
+  }
+  // The Patroni profile: the same PostgreSQL nodes and ports (probes, load, notebook unchanged);
+  // its entry point is HAProxy instead of PgBouncer.
+  if (c.get<string>('clusterProfile', 'workshop') === 'patroni') {
+    if (setting('patroniImage')) merged.PGHA_PATRONI_IMAGE = setting('patroniImage');
+    return patroniTopologyFromEnv(merged).cluster;
   }
   return topologyFromEnv(merged, composeFile);
 }
