@@ -3,6 +3,8 @@
 // Patroni's REST API for roles and through Docker for faults only. Kept to this small surface so
 // it can move behind the shared per-cluster-kind manager interface unchanged.
 import type { Containers } from '../../docker/engine';
+import type { ClusterManager, ClusterOperation, NodeOperation } from '../clusterManager';
+import type { NodeStatus, PgBouncerStatus } from '../status';
 import { failover, reinitMember, restartMember, setPaused, switchover } from './operations';
 import type { PatroniMemberRow } from './status';
 import { memberByName, type PatroniTopology } from './topology';
@@ -77,3 +79,24 @@ export class PatroniManager {
     return this.ctx.network.connect(this.ctx.topology.dcsNetwork, this.container(name));
   }
 }
+
+/**
+ * The Patroni profile in the shared ClusterManager shape: Docker faults and reads on each node,
+ * no SQL promote, fence or rejoin (Patroni decides roles and rejoins old leaders itself); role
+ * changes go through Patroni's REST API from the Patroni view.
+ */
+export const patroniClusterManager: ClusterManager = {
+  kind: 'patroni',
+  readOnly: false,
+  usesDocker: true,
+  clusterOperations: new Set<ClusterOperation>(['create', 'destroy', 'load']),
+  nodeOperations(node: NodeStatus) {
+    const running = node.containerState.status === 'running';
+    const ops: NodeOperation[] = running ? ['stop', 'kill', 'psql'] : ['start'];
+    ops.push('restart', 'logs', 'copyConnection');
+    return ops;
+  },
+  pgbouncerOperations(b: PgBouncerStatus) {
+    return b.containerState.status === 'running' ? ['stop', 'kill', 'restart', 'logs'] : ['start', 'restart', 'logs'];
+  },
+};
