@@ -322,4 +322,4 @@ SELECT current_setting('cluster_name') AS cluster_name,
        pg_is_in_recovery() AS in_recovery,
        (SELECT timeline_id FROM pg_control_checkpoint()) AS timeline,
        current_setting('synchronous_standby_names') AS synchronous_standby_names,
-       (SELECT sourcefile FROM pg_settings WHERE name = 'wal_level') AS config_file;
+       current_setting('config_file') AS config_file;
