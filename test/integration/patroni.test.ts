@@ -80,7 +80,9 @@ test('settings: a change breaking loop_wait + 2·retry_timeout ≤ ttl is refuse
 });
 
 test('operations through REST: scheduled switchover shown then cancelled, switchover to a candidate, pause/resume, restart, reinit', async (t) => {
-  const leader = await waitForLeader(patroni);
+  // Patroni's defaults here: on a loaded machine the fast profile's ttl 10 lets a busy leader lose its lock.
+  await applySettings(patroni, DEFAULT_PROFILE);
+  const leader = await waitForLeader(patroni, { timeoutMs: 240_000 });
   const candidate = patroni.members.find((m) => m.name !== leader)!.name;
   const lc = clientFor(patroni, leader);
   await switchover(patroni, { candidate, scheduledAt: new Date(Date.now() + 3600_000) });
@@ -91,7 +93,7 @@ test('operations through REST: scheduled switchover shown then cancelled, switch
 
   const r = await switchover(patroni, { candidate });
   t.diagnostic(r.message);
-  assert.equal(await waitForLeader(patroni, { other: leader, timeoutMs: 120_000 }), candidate);
+  assert.equal(await waitForLeader(patroni, { other: leader, timeoutMs: 240_000 }), candidate);
   assert.ok(await waitForReplica(patroni, leader, 120_000), `${leader} is a replica again`);
 
   await setPaused(patroni, true);
@@ -108,6 +110,7 @@ test('operations through REST: scheduled switchover shown then cancelled, switch
 });
 
 test('Demo 8: kill the leader under load; Patroni elects a new leader; RTO/RPO from the ledger; the old leader rejoins', async (t) => {
+  await applySettings(patroni, FAST_PROFILE);
   const r = await measureLeaderKill({ topology: patroni, containers }, { ratePerSec: 20, onStep: (m) => t.diagnostic(m) });
   t.diagnostic(`election ${r.electionMs} ms, RTO ${r.rto?.ms} ms (${r.rto?.failedWrites} failed writes), RPO ${r.rpo.lostWrites} of ${r.rpo.acked}, ttl ${r.settings.ttl}`);
   assert.notEqual(r.newLeader, r.oldLeader);
