@@ -29,6 +29,8 @@ export interface LeaderKillOptions {
   readonly electionTimeoutMs?: number;
   /** Start the old leader again afterwards (it rejoins as a replica). Default true. */
   readonly restartOldLeader?: boolean;
+  /** Time allowed for the old leader to come back as a replica. Default 300 s (pg_rewind on a busy machine). */
+  readonly rejoinTimeoutMs?: number;
   readonly onStep?: (message: string) => void;
 }
 
@@ -90,7 +92,7 @@ export async function measureLeaderKill(ctx: LeaderKillContext, o: LeaderKillOpt
     if (o.restartOldLeader !== false) {
       step(`Starting ${old.container} again: Patroni makes it a replica of ${newLeader}.`);
       await ctx.containers.start(old.container);
-      oldLeaderRejoined = await waitForReplica(t, oldLeader, 120_000);
+      oldLeaderRejoined = await waitForReplica(t, oldLeader, o.rejoinTimeoutMs ?? 300_000);
     }
     return { oldLeader, newLeader, fault, settings, electionMs, rto, rpo, acked: result.acked, failed: result.failed, faultAt, oldLeaderRejoined };
   } finally {
