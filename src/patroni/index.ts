@@ -94,7 +94,7 @@ export function registerPatroni(context: vscode.ExtensionContext, services: Serv
       if (e.affectsConfiguration('pgHaWorkshop')) monitor.configure({ topology: topology() });
     }),
   );
-  if (clusterProfile() === 'patroni') setTimeout(() => monitor.start(), 0);
+  if (clusterProfile() === 'patroni' || view.visible) setTimeout(() => monitor.start(), 0);
 
   /** Runs `f`, logs, and turns any error into a message (never rejects). */
   const run = async <T>(what: string, f: () => PromiseLike<T>): Promise<PatroniOutcome<T>> => {
