@@ -13,7 +13,7 @@ import { DEFAULT_PROFILE, FAST_PROFILE } from '../../src/core/patroni/settings';
 import { askAny, formatMemberTable, readPatroniStatus } from '../../src/core/patroni/status';
 import { memberByName } from '../../src/core/patroni/topology';
 import { LoadGenerator } from '../../src/core/load';
-import { containers, patroni, patroniDown, patroniUp, q, writableNodes } from '../support/patroniCluster';
+import { containers, healthy, patroni, patroniDown, patroniUp, q, writableNodes } from '../support/patroniCluster';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(f: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
@@ -27,7 +27,7 @@ async function until<T>(f: () => Promise<T | undefined | false>, timeoutMs: numb
 }
 
 before(async () => {
-  await patroniUp(undefined, { fresh: true });
+  await patroniUp();
 });
 after(async () => {
   if (!process.env.PGHA_KEEP_CLUSTER) await patroniDown({ volumes: true });
@@ -110,6 +110,7 @@ test('operations through REST: scheduled switchover shown then cancelled, switch
 });
 
 test('Demo 8: kill the leader under load; Patroni elects a new leader; RTO/RPO from the ledger; the old leader rejoins', async (t) => {
+  assert.ok(await healthy(300_000), 'a leader and two streaming replicas before the kill');
   await applySettings(patroni, FAST_PROFILE);
   const r = await measureLeaderKill({ topology: patroni, containers }, { ratePerSec: 20, onStep: (m) => t.diagnostic(m) });
   t.diagnostic(`election ${r.electionMs} ms, RTO ${r.rto?.ms} ms (${r.rto?.failedWrites} failed writes), RPO ${r.rpo.lostWrites} of ${r.rpo.acked}, ttl ${r.settings.ttl}`);
@@ -122,7 +123,8 @@ test('Demo 8: kill the leader under load; Patroni elects a new leader; RTO/RPO f
 });
 
 test('Demo 8: a leader cut off from etcd demotes itself; never two writable nodes; its writes are refused after', async (t) => {
-  const leader = await waitForLeader(patroni);
+  assert.ok(await healthy(300_000), 'a leader and two streaming replicas before the partition');
+  const leader = await waitForLeader(patroni, { timeoutMs: 120_000 });
   const spec = memberByName(patroni, leader)!;
   const samples: { name: string; start: number; end: number }[] = [];
   let sampling = true;
@@ -142,7 +144,7 @@ test('Demo 8: a leader cut off from etcd demotes itself; never two writable node
   const gen = new LoadGenerator(patroni.cluster, { target: spec.key, mode: { kind: 'rate', ratePerSec: 10, durationSec: 300 }, writeTimeoutMs: 3000 });
   const run = gen.run();
   try {
-    await until(async () => gen.ledger.acked >= 10, 60_000, 'writes on the leader');
+    await until(async () => gen.ledger.acked >= 10, 120_000, 'writes on the leader');
     const cutAt = Date.now();
     const net = spawnSync('docker', ['network', 'disconnect', patroni.dcsNetwork, spec.container], { encoding: 'utf8' });
     assert.equal(net.status, 0, net.stderr);
@@ -173,6 +175,7 @@ test('Demo 8: a leader cut off from etcd demotes itself; never two writable node
 });
 
 test('Demo 8: synchronous_mode on, kill the leader under load: 0 acknowledged writes lost, the sync standby takes over', async (t) => {
+  assert.ok(await healthy(300_000), 'a leader and two streaming replicas before the kill');
   await applySettings(patroni, { synchronous_mode: true });
   const sync = await until(async () => (await askAny(patroni, (c) => c.cluster())).value?.members.find((m) => m.role === 'sync_standby')?.name, 90_000, 'a Sync Standby');
   const r = await measureLeaderKill({ topology: patroni, containers }, { ratePerSec: 20, onStep: (m) => t.diagnostic(m) });

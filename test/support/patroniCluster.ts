@@ -52,7 +52,8 @@ function ensureImage(): void {
   if (r.status !== 0) throw new Error(`Could not build ${image}: ${r.stderr || r.stdout}`);
 }
 
-async function healthy(timeoutMs: number): Promise<boolean> {
+/** True once a running leader and two streaming replicas are reported (Patroni not paused). */
+export async function healthy(timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const r = await askAny(patroni, (c) => c.cluster(), 3000);

@@ -112,8 +112,8 @@ async function anyClient(t: PatroniTopology): Promise<PatroniRestClient> {
   const r = await askAny(t, async (c) => {
     await c.config();
     return c;
-  });
-  if (!r.value) throw new PatroniOperationError(`No Patroni member answers: ${r.problems[0] ?? 'unknown'}.`, 'unreachable');
+  }, 10_000);
+  if (!r.value) throw new PatroniOperationError(`No Patroni member answers. ${r.problems[0] ?? ''}`.trim(), 'unreachable');
   return r.value;
 }
 
