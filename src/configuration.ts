@@ -5,6 +5,16 @@ import * as vscode from 'vscode';
 import { patroniTopologyFromEnv } from './core/patroni/topology';
 import { topologyFromEnv, type ClusterTopology } from './core/topology';
 
+/**
+ * The cluster profile: the pgHaWorkshop.clusterProfile setting when set, else PGHA_CLUSTER_PROFILE
+ * (scripts and tests), else the workshop's cluster.
+ */
+export function clusterProfileSetting(env: NodeJS.ProcessEnv = process.env): 'workshop' | 'patroni' {
+  const i = vscode.workspace.getConfiguration('pgHaWorkshop').inspect<string>('clusterProfile');
+  const set = i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue ?? env.PGHA_CLUSTER_PROFILE;
+  return set === 'patroni' ? 'patroni' : 'workshop';
+}
+
 /** ClusterTopology from settings (pgHaWorkshop.composeFile / postgresImage / pgbouncerImage) over `env`. */
 export function topologyFromSettings(env: NodeJS.ProcessEnv = process.env): ClusterTopology {
   const c = vscode.workspace.getConfiguration('pgHaWorkshop');
@@ -20,7 +30,7 @@ export function topologyFromSettings(env: NodeJS.ProcessEnv = process.env): Clus
   }
   // The Patroni profile: the same PostgreSQL nodes and ports (probes, load, notebook unchanged);
   // its entry point is HAProxy instead of PgBouncer.
-  if (c.get<string>('clusterProfile', 'workshop') === 'patroni') {
+  if (clusterProfileSetting(env) === 'patroni') {
     if (setting('patroniImage')) merged.PGHA_PATRONI_IMAGE = setting('patroniImage');
     return patroniTopologyFromEnv(merged).cluster;
   }

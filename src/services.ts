@@ -7,7 +7,7 @@ import { ClusterMonitor } from './core/monitor';
 import { patroniClusterManager } from './core/patroni/manager';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './core/status';
 import { type ClusterTopology } from './core/topology';
-import { topologyFromSettings } from './configuration';
+import { clusterProfileSetting, topologyFromSettings } from './configuration';
 import { Containers, createDockerClient } from './docker/engine';
 
 export interface Services {
@@ -82,7 +82,7 @@ export function createServices(context: vscode.ExtensionContext): Services {
     topology,
     docker: () => docker,
     containers: () => containers,
-    manager: () => (attached ? attachedManager({ lab: attached.profile.lab }) : vscode.workspace.getConfiguration('pgHaWorkshop').get<string>('clusterProfile', 'workshop') === 'patroni' ? patroniClusterManager : composeManager),
+    manager: () => (attached ? attachedManager({ lab: attached.profile.lab }) : clusterProfileSetting() === 'patroni' ? patroniClusterManager : composeManager),
     attached: () => attached?.profile,
     setAttached: (profile, password) => {
       attached = profile ? { profile, password: password ?? '' } : undefined;

@@ -1,12 +1,13 @@
 // The cluster profile setting (workshop | patroni) and the Patroni topology from settings over the
 // PGHA_* environment, as configuration.ts does for the workshop cluster.
 import * as vscode from 'vscode';
+import { clusterProfileSetting } from '../configuration';
 import { patroniTopologyFromEnv, type PatroniTopology } from '../core/patroni/topology';
 
 export type ClusterProfile = 'workshop' | 'patroni';
 
 export function clusterProfile(): ClusterProfile {
-  return vscode.workspace.getConfiguration('pgHaWorkshop').get<string>('clusterProfile', 'workshop') === 'patroni' ? 'patroni' : 'workshop';
+  return clusterProfileSetting(process.env);
 }
 
 export function patroniTopologyFromSettings(env: NodeJS.ProcessEnv = process.env): PatroniTopology {
