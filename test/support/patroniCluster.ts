@@ -70,7 +70,7 @@ export async function patroniUp(t?: Diag, o: { fresh?: boolean } = {}): Promise<
   ensureImage();
   if (!o.fresh) {
     await composeUp(patroni.cluster, composeOpts);
-    if (await healthy(180_000)) return waitForLeader(patroni, { timeoutMs: 60_000 });
+    if (await healthy(420_000)) return waitForLeader(patroni, { timeoutMs: 60_000 });
     t?.diagnostic('Patroni cluster not in shape: recreating it');
   }
   await composeDown(patroni.cluster, { ...composeOpts, volumes: true });
