@@ -75,7 +75,7 @@ export async function patroniUp(t?: Diag, o: { fresh?: boolean } = {}): Promise<
   }
   await composeDown(patroni.cluster, { ...composeOpts, volumes: true });
   await composeUp(patroni.cluster, composeOpts);
-  if (!(await healthy(300_000))) throw new Error('The Patroni test cluster did not reach a leader and two streaming replicas in 300 s.');
+  if (!(await healthy(600_000))) throw new Error('The Patroni test cluster did not reach a leader and two streaming replicas in 600 s.');
   return waitForLeader(patroni, { timeoutMs: 60_000 });
 }
 
