@@ -301,3 +301,25 @@ SHOW POOLS;
 
 -- %% [sql] @pgbouncer-admin
 SHOW STATS;
+
+-- %% [markdown]
+/*
+# Demo 8: the same queries on the Patroni cluster
+
+Every cell above works unchanged on `cluster/patroni/` (same names, ports, users, database and
+table). What Patroni itself knows (members, roles, lag, the leader lock) comes from its REST API:
+the **Patroni** view shows it, or from a terminal `curl -s localhost:8008/cluster`,
+`curl -s localhost:8008/history`, `curl -s localhost:8008/config`.
+
+From SQL you can see who manages a node: under Patroni, `cluster_name` is the Patroni scope
+(`pgha`), the configuration file is the one Patroni writes into the data directory, and
+`synchronous_standby_names` is set by Patroni when `synchronous_mode` is on. On the workshop's
+cluster: the node's own name and `/etc/postgresql/postgresql.conf`.
+*/
+
+-- %% [sql] @all
+SELECT current_setting('cluster_name') AS cluster_name,
+       pg_is_in_recovery() AS in_recovery,
+       (SELECT timeline_id FROM pg_control_checkpoint()) AS timeline,
+       current_setting('synchronous_standby_names') AS synchronous_standby_names,
+       current_setting('config_file') AS config_file;

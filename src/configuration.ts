@@ -2,7 +2,18 @@
 // compose file and shell scripts read too): a setting left empty keeps the environment's value.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { patroniTopologyFromEnv } from './core/patroni/topology';
 import { topologyFromEnv, type ClusterTopology } from './core/topology';
+
+/**
+ * The cluster profile: the pgHaWorkshop.clusterProfile setting when set, else PGHA_CLUSTER_PROFILE
+ * (scripts and tests), else the workshop's cluster.
+ */
+export function clusterProfileSetting(env: NodeJS.ProcessEnv = process.env): 'workshop' | 'patroni' {
+  const i = vscode.workspace.getConfiguration('pgHaWorkshop').inspect<string>('clusterProfile');
+  const set = i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue ?? env.PGHA_CLUSTER_PROFILE;
+  return set === 'patroni' ? 'patroni' : 'workshop';
+}
 
 /** ClusterTopology from settings (pgHaWorkshop.composeFile / postgresImage / pgbouncerImage) over `env`. */
 export function topologyFromSettings(env: NodeJS.ProcessEnv = process.env): ClusterTopology {
@@ -16,6 +27,12 @@ export function topologyFromSettings(env: NodeJS.ProcessEnv = process.env): Clus
   if (file) {
     const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     composeFile = path.isAbsolute(file) || !base ? path.resolve(file) : path.resolve(base, file);
+  }
+  // The Patroni profile: the same PostgreSQL nodes and ports (probes, load, notebook unchanged);
+  // its entry point is HAProxy instead of PgBouncer.
+  if (clusterProfileSetting(env) === 'patroni') {
+    if (setting('patroniImage')) merged.PGHA_PATRONI_IMAGE = setting('patroniImage');
+    return patroniTopologyFromEnv(merged).cluster;
   }
   return topologyFromEnv(merged, composeFile);
 }

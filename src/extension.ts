@@ -10,6 +10,7 @@ import { registerDockerStatus } from './dockerStatus';
 import { registerFaultDrills } from './drills';
 import { registerLabs } from './labs';
 import { registerNotebook } from './notebook/register';
+import { registerPatroni } from './patroni';
 import { createServices, type Services } from './services';
 import { registerClusterView } from './views';
 import { registerOperationStatus } from './views/operationStatus';
@@ -28,6 +29,7 @@ const features: Register[] = [
   registerFaultDrills,
   registerLabs,
   registerNotebook,
+  registerPatroni,
   registerClusterView,
   registerOperationStatus,
   registerWalkthrough,

@@ -4,9 +4,10 @@ import type Docker from 'dockerode';
 import { attachedManager, composeManager, type ClusterManager } from './core/clusterManager';
 import { attachedTopology, type AttachedProfile } from './core/clusterProfile';
 import { ClusterMonitor } from './core/monitor';
+import { patroniClusterManager } from './core/patroni/manager';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './core/status';
 import { type ClusterTopology } from './core/topology';
-import { topologyFromSettings } from './configuration';
+import { clusterProfileSetting, topologyFromSettings } from './configuration';
 import { Containers, createDockerClient } from './docker/engine';
 
 export interface Services {
@@ -81,7 +82,7 @@ export function createServices(context: vscode.ExtensionContext): Services {
     topology,
     docker: () => docker,
     containers: () => containers,
-    manager: () => (attached ? attachedManager({ lab: attached.profile.lab }) : composeManager),
+    manager: () => (attached ? attachedManager({ lab: attached.profile.lab }) : clusterProfileSetting() === 'patroni' ? patroniClusterManager : composeManager),
     attached: () => attached?.profile,
     setAttached: (profile, password) => {
       attached = profile ? { profile, password: password ?? '' } : undefined;
