@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { attachedTopology, type AttachedProfile, type SslSettings } from '../../src/core/clusterProfile';
 import { discoverCluster, type Discovery } from '../../src/core/discovery';
 import { ClusterMonitor } from '../../src/core/monitor';
-import { formatAddress, nodeHierarchy } from '../../src/core/nodes';
+import { nodeHierarchy } from '../../src/core/nodes';
 import type { ClusterStatus } from '../../src/core/status';
 import { createDockerClient } from '../../src/docker/engine';
 import { ATTACH_PORT_BASE, CASCADE_IMAGE, CASCADE_PORTS, CASCADE_PREFIX, cascadeDown, cascadeUp, KEEP_ATTACH_FIXTURES, local } from '../support/cascade';
