@@ -6,7 +6,10 @@
 // Order of steps and why:
 //   1 survey          one fresh probe of every node (ClusterStatus); refuse early, change nothing,
 //                     when no replica can take over, on split brain, or when the chosen one lags
-//                     more than maxLagBytes and the caller does not confirm
+//                     more than maxLagBytes and the caller does not confirm, or when synchronous
+//                     replication was on and the primary's synchronous standby is lost with it
+//                     (syncGuard.ts: no survivor is proven to hold every acknowledged commit)
+//                     and the caller does not accept the data loss
 //   2 catch up        (switchover only) wait until the candidate replayed the primary's WAL
 //   3 fence           stop (clean: the standbys receive all WAL first) or kill the old primary; a
 //                     paused (hung) one is killed: it is not down, it would write again on waking.
@@ -45,6 +48,7 @@ import { withOperationLock } from './operationLock';
 import { repointPgBouncer } from './pgbouncer';
 import { probeNode, probePgBouncer, type NodeProbe, type PgBouncerProbe } from './probe';
 import { deriveStatus, type ClusterStatus, type NodeStatus } from './status';
+import { judgeSyncGuard, readSyncRequirement, type SyncGuardRefusal, type SyncRequirement } from './syncGuard';
 import type { ClusterTopology, NodeKey, PgNodeSpec } from './topology';
 
 export interface FailoverContext {
@@ -82,6 +86,14 @@ export interface FailoverOptions {
   readonly maxLagBytes?: number;
   /** Asked when the candidate is behind more than maxLagBytes; without it the failover is refused. */
   readonly confirmLag?: (c: CandidateInfo, others: readonly CandidateInfo[]) => Promise<boolean>;
+  /**
+   * Synchronous replication and the primary lost with its synchronous standby(s): no survivor is
+   * proven to hold every acknowledged commit, so the failover is refused ('syncStandbyLost') unless
+   * this is true or confirmDataLoss answers true (pg_auto_failover's guard).
+   */
+  readonly acceptDataLoss?: boolean;
+  /** Asked when the guard above would refuse; without it (and without acceptDataLoss) the failover is refused. */
+  readonly confirmDataLoss?: (refusal: SyncGuardRefusal) => Promise<boolean>;
   /** Switchover: wait until the candidate replayed everything the primary wrote before fencing. */
   readonly requireCaughtUp?: boolean;
   /** The load's ledger, for RTO and RPO. */
@@ -105,13 +117,13 @@ export interface FailoverOptions {
 }
 
 export interface FailoverStep {
-  readonly name: 'survey' | 'catchUp' | 'fence' | 'choose' | 'promote' | 'checkpoint' | 'syncConfig' | 'replicas' | 'pgbouncer' | 'measure' | 'rollback';
+  readonly name: 'survey' | 'syncGuard' | 'catchUp' | 'fence' | 'choose' | 'promote' | 'checkpoint' | 'syncConfig' | 'replicas' | 'pgbouncer' | 'measure' | 'rollback';
   readonly ok: boolean;
   readonly ms: number;
   readonly message: string;
 }
 
-export type FailoverProblem = 'noHealthyReplica' | 'splitBrain' | 'badCandidate' | 'candidateBehind' | 'notCaughtUp' | 'fenceFailed' | 'promoteFailed' | 'docker' | 'primaryChanged' | 'cancelled';
+export type FailoverProblem = 'noHealthyReplica' | 'splitBrain' | 'badCandidate' | 'candidateBehind' | 'syncStandbyLost' | 'notCaughtUp' | 'fenceFailed' | 'promoteFailed' | 'docker' | 'primaryChanged' | 'cancelled';
 
 /** Thrown when the failover could not start or was rolled back: `state` says where the cluster is. */
 export class FailoverError extends Error {
@@ -372,6 +384,7 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
     o.onStep?.(s);
   };
   const spec = (k: NodeKey) => t.nodes.find((n) => n.key === k)!;
+  const acceptsLoss = async (r: SyncGuardRefusal) => o.acceptDataLoss === true || (o.confirmDataLoss ? await o.confirmDataLoss(r) : false);
 
   // 1 survey
   let t0 = Date.now();
@@ -429,6 +442,23 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
     }
     warnings.push(`${spec(pre.key).container} was ${formatBytes(pre.behindBytes)} behind when it was chosen (confirmed).`);
     lagConfirmed = true;
+  }
+
+  // The synchronous-standby guard: only when the old primary is lost (not answering as a primary);
+  // a primary that answers gave its current LSN, and the lag limit above judged against it.
+  const primaryLost = !(old && s.writable.includes(old.key));
+  let syncReq: SyncRequirement | undefined;
+  let dataLossAccepted = false;
+  if (primaryLost) {
+    t0 = Date.now();
+    syncReq = await readSyncRequirement(ctx, old?.key, s);
+    const refusal = judgeSyncGuard(syncReq, standbys.map((n) => n.service), old?.service);
+    if (refusal) {
+      if (!(await acceptsLoss(refusal))) throw new FailoverError(refusal.message, 'syncStandbyLost', 'unchanged', steps);
+      dataLossAccepted = true;
+      warnings.push(`Data loss accepted: ${refusal.lost.join(', ')} (synchronous) ${refusal.lost.length === 1 ? 'was' : 'were'} lost with the primary; acknowledged commits that ${refusal.survivors.join(', ') || 'the survivors'} did not receive are gone.`);
+    }
+    step('syncGuard', true, t0, syncReq ? `synchronous replication (${syncReq.value}, from ${syncReq.source}): ${refusal ? 'no survivor is proven to hold every acknowledged commit; data loss accepted' : 'a synchronous standby survives'}` : 'asynchronous replication (no synchronous_standby_names)');
   }
 
   // 2 catch up (switchover)
@@ -543,6 +573,15 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
         );
       }
       warnings.push(`${spec(judged.key).container} was ${formatBytes(judged.behindBytes)} behind when it was promoted (confirmed).`);
+    }
+    // The guard again on the standbys that answer now: a synchronous standby may have died meanwhile.
+    if (primaryLost && !dataLossAccepted) {
+      const refusal = judgeSyncGuard(syncReq, pos.map((p) => p.service), old?.service);
+      if (refusal && !(await acceptsLoss(refusal))) {
+        await rollback();
+        throw new FailoverError(`${refusal.message} (${restoredState()})`, 'syncStandbyLost', restoredState(), steps);
+      }
+      if (refusal) warnings.push(`Data loss accepted: ${refusal.lost.join(', ')} (synchronous) stopped answering during the failover.`);
     }
   }
   step('choose', true, t0, `${spec(chosen.key).container} (${because}; replay ${chosen.replayLsn})`);

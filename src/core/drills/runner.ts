@@ -249,7 +249,9 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
           const r = await failover(ctx, {
             candidate: step.candidate ? resolve(step.candidate).node?.key : undefined,
             fencing: step.fencing ?? 'kill',
+            // Accepting data loss covers both guards: a candidate beyond the lag limit, and no survivor proven to hold every acknowledged commit.
             confirmLag: step.acceptDataLoss ? async () => true : undefined,
+            acceptDataLoss: step.acceptDataLoss,
             onStep: (s) => {
               progress('step', `   ${s.name}: ${s.message}`);
               // The 'choose' step's message starts with the chosen node's container name.

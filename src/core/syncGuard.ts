@@ -1,0 +1,113 @@
+// The guard pg_auto_failover calls "no candidate with every acknowledged commit": with synchronous
+// replication, a commit is acknowledged once `num` of the standbys named in
+// synchronous_standby_names have it (FIRST num: the first num connected ones; ANY num: any num).
+// When the primary is lost, a surviving candidate is proven to hold every acknowledged commit only
+// if fewer than `num` of the named standbys are lost too: then at least one standby of every
+// commit's acknowledging set survives, and the candidate with the most WAL received has it all.
+// Otherwise (the synchronous standby died with the primary) promoting a survivor may silently lose
+// acknowledged commits, so the failover refuses unless the data loss is accepted explicitly.
+//
+// Which setting decided the acknowledgements: the old primary's own (postgresql.auto.conf in its
+// data directory, read through the engine's archive API, which works on a stopped container), else
+// what the surviving standbys carry (Set Synchronous Replication applies it to them too).
+//
+// API (no vscode):
+//   parseAutoConf(text)                          → settings of a postgresql.auto.conf (pure)
+//   judgeSyncGuard(req, survivors, oldService)   → SyncGuardRefusal | undefined (pure)
+//   readSyncRequirement(ctx, oldPrimary, status) → SyncRequirement | undefined
+import { readDataDirFile } from './fenceMarker';
+import { parseSyncNames } from './failover';
+import type { ClusterStatus } from './status';
+import type { ClusterTopology, NodeKey } from './topology';
+import type { Containers } from '../docker/engine';
+
+export interface SyncRequirement {
+  readonly method: 'FIRST' | 'ANY';
+  readonly num: number;
+  /** application_names of the synchronous standbys. */
+  readonly names: readonly string[];
+  /** synchronous_standby_names as written. */
+  readonly value: string;
+  /** synchronous_commit; 'local' and 'off' do not wait for standbys. */
+  readonly commit: string;
+  /** Where it was read, for the message (e.g. "postgresql.auto.conf of postgres-primary"). */
+  readonly source: string;
+}
+
+export interface SyncGuardRefusal {
+  readonly requirement: SyncRequirement;
+  /** Named synchronous standbys that cannot be promoted (down, paused, partitioned, not a standby). */
+  readonly lost: readonly string[];
+  /** Standbys that could be promoted. */
+  readonly survivors: readonly string[];
+  /** What, why, what to do. */
+  readonly message: string;
+}
+
+/** Settings of a postgresql.auto.conf (the last line of a name wins, as in PostgreSQL). Pure. */
+export function parseAutoConf(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Za-z_][\w.]*)\s*=?\s*(?:'((?:[^']|'')*)'|([^\s#]*))/.exec(line);
+    if (!m || line.trim().startsWith('#')) continue;
+    out[m[1].toLowerCase()] = m[2] !== undefined ? m[2].replace(/''/g, "'") : (m[3] ?? '');
+  }
+  return out;
+}
+
+/**
+ * Undefined when a survivor is proven to hold every acknowledged commit (or commits did not wait
+ * for standbys); else why not. `survivors` and `oldService` are application_names. Pure.
+ */
+export function judgeSyncGuard(req: SyncRequirement | undefined, survivors: readonly string[], oldService: string | undefined): SyncGuardRefusal | undefined {
+  if (!req || req.names.length === 0 || req.commit === 'local' || req.commit === 'off') return undefined;
+  const named = req.names.filter((n) => n !== oldService);
+  const lost = named.filter((n) => !survivors.includes(n));
+  if (lost.length < req.num) return undefined;
+  const old = oldService ?? 'the primary';
+  const which = lost.length === 1 ? `the synchronous standby ${lost[0]} is` : `the synchronous standbys ${lost.join(', ')} are`;
+  const rest = survivors.length ? `${survivors.join(', ')} ${survivors.length === 1 ? 'was' : 'were'} not required to confirm commits and may miss some of them` : 'no other standby is left';
+  const message =
+    `Failover refused: ${old} is lost and ${which} lost too. Synchronous replication was on (synchronous_standby_names = '${req.value}', from ${req.source}): ` +
+    `every acknowledged commit waited for ${req.num === 1 ? 'that standby' : `${req.num} of those standbys`}, and ${rest}, so promoting a survivor could lose acknowledged writes for good. ` +
+    `Bring ${lost.join(' or ')} back (PG HA Workshop: Start Node) and fail over again (the failover then promotes the node with the most WAL), or accept the data loss explicitly.`;
+  return { requirement: req, lost, survivors, message };
+}
+
+function requirementOf(value: string, commit: string, source: string): SyncRequirement | undefined {
+  const p = parseSyncNames(value);
+  if (!p || p.names.length === 0) return undefined;
+  return { method: p.method, num: Math.max(1, p.num), names: p.names, value: value.trim(), commit: commit.trim() || 'on', source };
+}
+
+const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
+  Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref?.())]);
+
+/**
+ * The synchronous replication that acknowledged the old primary's commits: its own
+ * postgresql.auto.conf first (ALTER SYSTEM writes there), else the setting the surviving standbys
+ * report. Undefined when asynchronous (or unknown everywhere).
+ */
+export async function readSyncRequirement(
+  ctx: { readonly topology: ClusterTopology; readonly containers: Containers },
+  oldPrimary: NodeKey | undefined,
+  status: ClusterStatus,
+): Promise<SyncRequirement | undefined> {
+  const old = oldPrimary ? ctx.topology.nodes.find((n) => n.key === oldPrimary) : undefined;
+  if (old) {
+    // A hung node's engine calls are quick, but never wait long for them: the standbys say it too.
+    const text = await withTimeout(readDataDirFile(ctx, old.key, 'postgresql.auto.conf').catch(() => undefined), 3000);
+    if (text !== undefined) {
+      const conf = parseAutoConf(text);
+      const value = conf['synchronous_standby_names'] ?? '';
+      // Set in the auto file (even to ''): that is what the node ran with after its last reload.
+      if ('synchronous_standby_names' in conf) return requirementOf(value, conf['synchronous_commit'] ?? 'on', `postgresql.auto.conf of ${old.container}`);
+    }
+  }
+  for (const n of status.nodes) {
+    if (n.key === oldPrimary || !n.synchronousStandbyNames) continue;
+    const r = requirementOf(n.synchronousStandbyNames, 'on', `the setting on ${n.container}`);
+    if (r) return r;
+  }
+  return undefined;
+}
