@@ -358,6 +358,23 @@ export function parseSyncNames(s: string): { method: 'FIRST' | 'ANY'; num: numbe
   return { method: 'FIRST', num: 1, names: v.split(',').map(unq).filter(Boolean) };
 }
 
+/**
+ * synchronous_standby_names for a freshly promoted node, or undefined when it can stay: the named
+ * standbys minus the node itself and those not left (`alive`); when none of them is left, the other
+ * standbys that are; when no standby is left, '' (asynchronous). Pure.
+ */
+export function syncNamesAfterPromotion(current: string, self: string, alive: readonly string[]): { value: string; why: string } | undefined {
+  const parsed = parseSyncNames(current);
+  if (!parsed || parsed.names.length === 0) return undefined;
+  const gone = parsed.names.filter((n) => n === self || !alive.includes(n));
+  if (gone.length === 0) return undefined;
+  const kept = parsed.names.filter((n) => n !== self && alive.includes(n));
+  const names = kept.length ? kept : alive.filter((n) => n !== self);
+  const others = gone.filter((n) => n !== self);
+  const why = [gone.includes(self) ? 'it named the node itself' : '', others.length ? `${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} not a running standby` : ''].filter(Boolean).join('; ');
+  return { value: names.length ? formatSyncNames(parsed.method, Math.min(parsed.num, names.length), names) : '', why };
+}
+
 export function formatSyncNames(method: 'FIRST' | 'ANY', num: number, names: readonly string[]): string {
   return `${method} ${num} (${names.map((n) => `"${n}"`).join(', ')})`;
 }
@@ -448,11 +465,14 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   // a primary that answers gave its current LSN, and the lag limit above judged against it.
   const primaryLost = !(old && s.writable.includes(old.key));
   let syncReq: SyncRequirement | undefined;
+  let lostPrimaryService: string | undefined;
   let dataLossAccepted = false;
   if (primaryLost) {
     t0 = Date.now();
-    syncReq = await readSyncRequirement(ctx, old?.key, s);
-    const refusal = judgeSyncGuard(syncReq, standbys.map((n) => n.service), old?.service);
+    const read = await readSyncRequirement(ctx, s, standbys.map((n) => n.key), old?.key);
+    syncReq = read.requirement;
+    lostPrimaryService = read.lostPrimary ?? old?.service;
+    const refusal = judgeSyncGuard(syncReq, standbys.map((n) => n.service), lostPrimaryService);
     if (refusal) {
       if (!(await acceptsLoss(refusal))) throw new FailoverError(refusal.message, 'syncStandbyLost', 'unchanged', steps);
       dataLossAccepted = true;
@@ -576,7 +596,7 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
     }
     // The guard again on the standbys that answer now: a synchronous standby may have died meanwhile.
     if (primaryLost && !dataLossAccepted) {
-      const refusal = judgeSyncGuard(syncReq, pos.map((p) => p.service), old?.service);
+      const refusal = judgeSyncGuard(syncReq, pos.map((p) => p.service), lostPrimaryService);
       if (refusal && !(await acceptsLoss(refusal))) {
         await rollback();
         throw new FailoverError(`${refusal.message} (${restoredState()})`, 'syncStandbyLost', restoredState(), steps);
@@ -633,20 +653,19 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   }
   const promotedAt = Date.now();
 
-  // Synchronous replication: a new primary that would wait for itself would hang every commit.
+  // Synchronous replication: a new primary whose synchronous_standby_names name itself or only
+  // standbys that are gone would hang every commit. Name the standbys that are left; none left:
+  // asynchronous until one rejoins (pg_auto_failover's wait_primary, Patroni's non-strict mode).
   t0 = Date.now();
   try {
     const [row] = await sql<{ s: string }>(ctx, np.hostPort, "SELECT current_setting('synchronous_standby_names') AS s");
-    const parsed = parseSyncNames(row?.s ?? '');
-    if (parsed && parsed.names.includes(np.service)) {
-      const rest = parsed.names.filter((n) => n !== np.service);
-      const others = t.nodes.filter((n) => n.key !== np.key && n.key !== old?.key).map((n) => n.service);
-      const names = rest.length ? rest : others;
-      const value = names.length ? formatSyncNames(parsed.method, Math.min(parsed.num, names.length), names) : '';
-      await sql(ctx, np.hostPort, `ALTER SYSTEM SET synchronous_standby_names = ${quoteLiteral(value)}`);
+    const alive = s.nodes.filter((n) => n.key !== np.key && n.key !== old?.key && isStandby(n) && n.containerState.status === 'running').map((n) => n.service);
+    const next = syncNamesAfterPromotion(row?.s ?? '', np.service, alive);
+    if (next) {
+      await sql(ctx, np.hostPort, `ALTER SYSTEM SET synchronous_standby_names = ${quoteLiteral(next.value)}`);
       await sql(ctx, np.hostPort, 'SELECT pg_reload_conf()');
-      warnings.push(`synchronous_standby_names on ${np.container} named the node itself; now '${value}'.`);
-      step('syncConfig', true, t0, `synchronous_standby_names = '${value}' on ${np.container}`);
+      warnings.push(`synchronous_standby_names on ${np.container} was '${row?.s ?? ''}' (${next.why}); now '${next.value}'${next.value ? '' : ': the new primary runs asynchronously until a standby rejoins, then set synchronous replication again'}.`);
+      step('syncConfig', true, t0, `synchronous_standby_names = '${next.value}' on ${np.container} (${next.why})`);
     }
   } catch (e) {
     step('syncConfig', false, t0, `could not check synchronous_standby_names: ${classifyPgError(e).message}`);

@@ -14,7 +14,7 @@
 // API (no vscode):
 //   parseAutoConf(text)                          → settings of a postgresql.auto.conf (pure)
 //   judgeSyncGuard(req, survivors, oldService)   → SyncGuardRefusal | undefined (pure)
-//   readSyncRequirement(ctx, oldPrimary, status) → SyncRequirement | undefined
+//   readSyncRequirement(ctx, status, survivors, inferredOld) → { requirement?, lostPrimary? }
 import { readDataDirFile } from './fenceMarker';
 import { parseSyncNames } from './failover';
 import type { ClusterStatus } from './status';
@@ -83,31 +83,49 @@ function requirementOf(value: string, commit: string, source: string): SyncRequi
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
   Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref?.())]);
 
+interface LostPrimary {
+  readonly key: NodeKey;
+  readonly container: string;
+  readonly service: string;
+  /** Highest timeline with a history file in pg_wal (1 when none). */
+  readonly timeline: number;
+  readonly conf: Record<string, string>;
+}
+
+type EngineCtx = { readonly topology: ClusterTopology; readonly containers: Containers };
+
+/** A lost node that was a primary when it went: no standby.signal in its data directory. */
+async function lostPrimary(ctx: EngineCtx, key: NodeKey): Promise<LostPrimary | undefined> {
+  const n = ctx.topology.nodes.find((x) => x.key === key)!;
+  if ((await readDataDirFile(ctx, key, 'standby.signal')) !== undefined) return undefined;
+  const conf = parseAutoConf((await readDataDirFile(ctx, key, 'postgresql.auto.conf')) ?? '');
+  let timeline = 1;
+  // A promotion writes pg_wal/0000000N.history: the highest one is the node's newest timeline.
+  while (timeline < 64 && (await readDataDirFile(ctx, key, `pg_wal/${(timeline + 1).toString(16).toUpperCase().padStart(8, '0')}.history`)) !== undefined) timeline++;
+  return { key, container: n.container, service: n.service, timeline, conf };
+}
+
 /**
- * The synchronous replication that acknowledged the old primary's commits: its own
- * postgresql.auto.conf first (ALTER SYSTEM writes there), else the setting the surviving standbys
+ * The synchronous replication that acknowledged the lost primary's commits. The lost primary is the
+ * newest of the lost nodes that were primaries (no standby.signal; highest timeline), so that after
+ * a failover whose new primary died too, the new primary's setting counts: every failover went
+ * through this guard, so the node it promoted held every commit acknowledged before. Its own
+ * postgresql.auto.conf says it (ALTER SYSTEM writes there); else the setting the surviving standbys
  * report. Undefined when asynchronous (or unknown everywhere).
  */
-export async function readSyncRequirement(
-  ctx: { readonly topology: ClusterTopology; readonly containers: Containers },
-  oldPrimary: NodeKey | undefined,
-  status: ClusterStatus,
-): Promise<SyncRequirement | undefined> {
-  const old = oldPrimary ? ctx.topology.nodes.find((n) => n.key === oldPrimary) : undefined;
-  if (old) {
-    // A hung node's engine calls are quick, but never wait long for them: the standbys say it too.
-    const text = await withTimeout(readDataDirFile(ctx, old.key, 'postgresql.auto.conf').catch(() => undefined), 3000);
-    if (text !== undefined) {
-      const conf = parseAutoConf(text);
-      const value = conf['synchronous_standby_names'] ?? '';
-      // Set in the auto file (even to ''): that is what the node ran with after its last reload.
-      if ('synchronous_standby_names' in conf) return requirementOf(value, conf['synchronous_commit'] ?? 'on', `postgresql.auto.conf of ${old.container}`);
-    }
+export async function readSyncRequirement(ctx: EngineCtx, status: ClusterStatus, survivors: readonly NodeKey[], inferredOld: NodeKey | undefined): Promise<{ requirement?: SyncRequirement; lostPrimary?: string }> {
+  const lost = ctx.topology.nodes.filter((n) => !survivors.includes(n.key) && !status.writable.includes(n.key));
+  // A hung node's engine calls are quick, but never wait long for them: the standbys say it too.
+  const found = (await Promise.all(lost.map((n) => withTimeout(lostPrimary(ctx, n.key).catch(() => undefined), 3000)))).filter((x): x is LostPrimary => x !== undefined);
+  const newest = [...found].sort((a, b) => b.timeline - a.timeline || Number(b.key === inferredOld) - Number(a.key === inferredOld))[0];
+  if (newest && 'synchronous_standby_names' in newest.conf) {
+    // Set in the auto file (even to ''): that is what the node ran with after its last reload.
+    return { requirement: requirementOf(newest.conf['synchronous_standby_names'], newest.conf['synchronous_commit'] ?? 'on', `postgresql.auto.conf of ${newest.container}`), lostPrimary: newest.service };
   }
   for (const n of status.nodes) {
-    if (n.key === oldPrimary || !n.synchronousStandbyNames) continue;
+    if (!survivors.includes(n.key) || !n.synchronousStandbyNames) continue;
     const r = requirementOf(n.synchronousStandbyNames, 'on', `the setting on ${n.container}`);
-    if (r) return r;
+    if (r) return { requirement: r, lostPrimary: newest?.service };
   }
-  return undefined;
+  return { lostPrimary: newest?.service };
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { syncNamesAfterPromotion } from '../../src/core/failover';
 import { judgeSyncGuard, parseAutoConf, type SyncRequirement } from '../../src/core/syncGuard';
 
 const req = (value: string, method: 'FIRST' | 'ANY', num: number, names: string[], commit = 'on'): SyncRequirement => ({ method, num, names, value, commit, source: 'test' });
@@ -47,4 +48,16 @@ test('asynchronous, or commits that do not wait for standbys: no guard', () => {
   assert.equal(judgeSyncGuard(undefined, [], 'p'), undefined);
   assert.equal(judgeSyncGuard(req('FIRST 1 (r1)', 'FIRST', 1, ['r1'], 'local'), ['r2'], 'p'), undefined);
   assert.equal(judgeSyncGuard(req('FIRST 1 (r1)', 'FIRST', 1, ['r1'], 'off'), ['r2'], 'p'), undefined);
+});
+
+test('synchronous_standby_names after a promotion: the node itself and gone standbys leave; none left means asynchronous', () => {
+  assert.equal(syncNamesAfterPromotion('', 'r1', ['r2']), undefined);
+  assert.equal(syncNamesAfterPromotion('FIRST 1 (r2)', 'r1', ['r2']), undefined);
+  assert.equal(syncNamesAfterPromotion('FIRST 1 (r1, r2)', 'r1', ['r2'])?.value, 'FIRST 1 ("r2")');
+  // The only named standby died with the old primary: the survivor would wait for it forever.
+  const gone = syncNamesAfterPromotion('FIRST 1 ("r1")', 'r2', []);
+  assert.equal(gone?.value, '');
+  assert.match(gone!.why, /r1 is not a running standby/);
+  assert.equal(syncNamesAfterPromotion('FIRST 1 (r1)', 'r2', ['r3'])?.value, 'FIRST 1 ("r3")');
+  assert.equal(syncNamesAfterPromotion('ANY 2 (r1, r2, r3)', 'r1', ['r2'])?.value, 'ANY 1 ("r2")');
 });
