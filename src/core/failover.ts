@@ -21,7 +21,8 @@
 //                     again: a candidate that became primary after all is kept (the failover goes
 //                     on), and the old primary is started again (rollback) only when no node is or
 //                     may become writable; otherwise it stays fenced and the error says so
-//   6 pgbouncer       [databases] host + RELOAD (first: the clients' outage ends here)
+//   6 pgbouncer       [databases] host + RELOAD (first: the clients' outage ends here), beside
+//                     the new primary's synchronous_standby_names (no standby that is gone named)
 //   7 checkpoint      on the new primary (pg_rewind of the old primary needs it)
 //   8 replicas        slot on the new primary + primary_conninfo/primary_slot_name + reload
 //   9 measure         RTO/RPO from the ledger
@@ -656,25 +657,36 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   // Synchronous replication: a new primary whose synchronous_standby_names name itself or only
   // standbys that are gone would hang every commit. Name the standbys that are left; none left:
   // asynchronous until one rejoins (pg_auto_failover's wait_primary, Patroni's non-strict mode).
-  t0 = Date.now();
-  try {
-    const [row] = await sql<{ s: string }>(ctx, np.hostPort, "SELECT current_setting('synchronous_standby_names') AS s");
-    const alive = s.nodes.filter((n) => n.key !== np.key && n.key !== old?.key && isStandby(n) && n.containerState.status === 'running').map((n) => n.service);
-    const next = syncNamesAfterPromotion(row?.s ?? '', np.service, alive);
-    if (next) {
-      await sql(ctx, np.hostPort, `ALTER SYSTEM SET synchronous_standby_names = ${quoteLiteral(next.value)}`);
-      await sql(ctx, np.hostPort, 'SELECT pg_reload_conf()');
-      warnings.push(`synchronous_standby_names on ${np.container} was '${row?.s ?? ''}' (${next.why}); now '${next.value}'${next.value ? '' : ': the new primary runs asynchronously until a standby rejoins, then set synchronous replication again'}.`);
-      step('syncConfig', true, t0, `synchronous_standby_names = '${next.value}' on ${np.container} (${next.why})`);
+  // It runs beside the PgBouncer repoint (6): a commit that arrives first waits until the reload
+  // releases it, so neither waits for the other (each new connection costs a fork and SCRAM).
+  const syncConfig = async (): Promise<void> => {
+    const t1 = Date.now();
+    try {
+      const alive = s.nodes.filter((n) => n.key !== np.key && n.key !== old?.key && isStandby(n) && n.containerState.status === 'running').map((n) => n.service);
+      await withNodeClient(
+        t,
+        np.hostPort,
+        async (c) => {
+          const [row] = (await c.query<{ s: string }>("SELECT current_setting('synchronous_standby_names') AS s")).rows;
+          const next = syncNamesAfterPromotion(row?.s ?? '', np.service, alive);
+          if (!next) return;
+          await c.query(`ALTER SYSTEM SET synchronous_standby_names = ${quoteLiteral(next.value)}`);
+          await c.query('SELECT pg_reload_conf()');
+          warnings.push(`synchronous_standby_names on ${np.container} was '${row?.s ?? ''}' (${next.why}); now '${next.value}'${next.value ? '' : ': the new primary runs asynchronously until a standby rejoins, then set synchronous replication again'}.`);
+          step('syncConfig', true, t1, `synchronous_standby_names = '${next.value}' on ${np.container} (${next.why})`);
+        },
+        { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000 },
+      );
+    } catch (e) {
+      step('syncConfig', false, t1, `could not check synchronous_standby_names: ${classifyPgError(e).message}`);
     }
-  } catch (e) {
-    step('syncConfig', false, t0, `could not check synchronous_standby_names: ${classifyPgError(e).message}`);
-  }
+  };
 
   // 6 PgBouncer, right after the promotion: clients through it wait for nothing else
   let pgbouncer: FailoverResult['pgbouncer'];
-  if (o.repointPgBouncer ?? true) {
-    t0 = Date.now();
+  const repointBouncer = async (): Promise<void> => {
+    if (!(o.repointPgBouncer ?? true)) return;
+    const t1 = Date.now();
     try {
       const r = await repointPgBouncer({ topology: t, containers: ctx.containers }, np.service);
       pgbouncer = { ok: true, message: r.changed ? `PgBouncer now sends ${t.superuser.database} to ${np.service} (was ${r.from.join(', ')}; RELOAD)` : `PgBouncer already pointed at ${np.service}` };
@@ -682,8 +694,9 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
       pgbouncer = { ok: false, message: e instanceof Error ? e.message : String(e) };
       warnings.push(pgbouncer.message);
     }
-    step('pgbouncer', pgbouncer.ok, t0, pgbouncer.message);
-  }
+    step('pgbouncer', pgbouncer.ok, t1, pgbouncer.message);
+  };
+  await Promise.all([syncConfig(), repointBouncer()]);
 
   // 7 checkpoint
   t0 = Date.now();
