@@ -253,7 +253,7 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
             confirmLag: step.acceptDataLoss ? async () => true : undefined,
             acceptDataLoss: step.acceptDataLoss,
             onStep: (s) => {
-              progress('step', `   ${s.name}: ${s.message}`);
+              progress('step', `   ${s.name} (${s.ms} ms): ${s.message}`);
               // The 'choose' step's message starts with the chosen node's container name.
               if (s.name === 'choose') {
                 const chosen = t.nodes.find((x) => s.message.startsWith(`${x.container} `));
@@ -273,7 +273,7 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
           break;
         }
         case 'switchover': {
-          const r = await switchover(ctx, { candidate: step.candidate ? resolve(step.candidate).node?.key : undefined, onStep: (s) => progress('step', `   ${s.name}: ${s.message}`) });
+          const r = await switchover(ctx, { candidate: step.candidate ? resolve(step.candidate).node?.key : undefined, onStep: (s) => progress('step', `   ${s.name} (${s.ms} ms): ${s.message}`) });
           failovers.push(r.failover);
           refs.oldPrimary = r.failover.oldPrimary?.key;
           refs.newPrimary = r.failover.newPrimary.key;
