@@ -97,11 +97,14 @@ type EngineCtx = { readonly topology: ClusterTopology; readonly containers: Cont
 /** A lost node that was a primary when it went: no standby.signal in its data directory. */
 async function lostPrimary(ctx: EngineCtx, key: NodeKey): Promise<LostPrimary | undefined> {
   const n = ctx.topology.nodes.find((x) => x.key === key)!;
-  if ((await readDataDirFile(ctx, key, 'standby.signal')) !== undefined) return undefined;
-  const conf = parseAutoConf((await readDataDirFile(ctx, key, 'postgresql.auto.conf')) ?? '');
-  let timeline = 1;
+  const history = (tl: number) => readDataDirFile(ctx, key, `pg_wal/${tl.toString(16).toUpperCase().padStart(8, '0')}.history`);
+  // One round for the usual case (each engine call costs a round trip on a busy host).
+  const [signal, auto, second] = await Promise.all([readDataDirFile(ctx, key, 'standby.signal'), readDataDirFile(ctx, key, 'postgresql.auto.conf'), history(2)]);
+  if (signal !== undefined) return undefined;
+  const conf = parseAutoConf(auto ?? '');
   // A promotion writes pg_wal/0000000N.history: the highest one is the node's newest timeline.
-  while (timeline < 64 && (await readDataDirFile(ctx, key, `pg_wal/${(timeline + 1).toString(16).toUpperCase().padStart(8, '0')}.history`)) !== undefined) timeline++;
+  let timeline = second === undefined ? 1 : 2;
+  while (timeline >= 2 && timeline < 64 && (await history(timeline + 1)) !== undefined) timeline++;
   return { key, container: n.container, service: n.service, timeline, conf };
 }
 
