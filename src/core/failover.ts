@@ -49,7 +49,7 @@ import { withOperationLock } from './operationLock';
 import { repointPgBouncer } from './pgbouncer';
 import { probeNode, probePgBouncer, type NodeProbe, type PgBouncerProbe } from './probe';
 import { deriveStatus, type ClusterStatus, type NodeStatus } from './status';
-import { judgeSyncGuard, readSyncRequirement, type SyncGuardRefusal, type SyncRequirement } from './syncGuard';
+import { judgeSyncGuard, prefetchPrimaryFacts, readSyncRequirement, type SyncGuardRefusal, type SyncRequirement } from './syncGuard';
 import type { ClusterTopology, NodeKey, PgNodeSpec } from './topology';
 
 export interface FailoverContext {
@@ -406,6 +406,8 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
 
   // 1 survey
   let t0 = Date.now();
+  // The synchronous-standby guard's files are read beside the survey (a switchover has a live primary: none needed).
+  const primaryFacts = o.requireCaughtUp ? undefined : prefetchPrimaryFacts(ctx);
   const s = await surveyCluster(ctx);
   if (s.splitBrain) {
     throw new FailoverError(
@@ -470,7 +472,7 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   let dataLossAccepted = false;
   if (primaryLost) {
     t0 = Date.now();
-    const read = await readSyncRequirement(ctx, s, standbys.map((n) => n.key), old?.key);
+    const read = await readSyncRequirement(ctx, s, standbys.map((n) => n.key), old?.key, primaryFacts);
     syncReq = read.requirement;
     lostPrimaryService = read.lostPrimary ?? old?.service;
     const refusal = judgeSyncGuard(syncReq, standbys.map((n) => n.service), lostPrimaryService);

@@ -83,7 +83,7 @@ function requirementOf(value: string, commit: string, source: string): SyncRequi
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
   Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref?.())]);
 
-interface LostPrimary {
+export interface LostPrimary {
   readonly key: NodeKey;
   readonly container: string;
   readonly service: string;
@@ -116,10 +116,27 @@ async function lostPrimary(ctx: EngineCtx, key: NodeKey): Promise<LostPrimary | 
  * postgresql.auto.conf says it (ALTER SYSTEM writes there); else the setting the surviving standbys
  * report. Undefined when asynchronous (or unknown everywhere).
  */
-export async function readSyncRequirement(ctx: EngineCtx, status: ClusterStatus, survivors: readonly NodeKey[], inferredOld: NodeKey | undefined): Promise<{ requirement?: SyncRequirement; lostPrimary?: string }> {
+export type PrimaryFacts = ReadonlyMap<NodeKey, Promise<LostPrimary | undefined>>;
+
+/**
+ * Starts reading every node's data-directory facts (the failover runs it beside its survey, so the
+ * engine calls cost no time of their own). A hung node's engine calls are quick, but never wait
+ * long for them: the standbys say it too.
+ */
+export function prefetchPrimaryFacts(ctx: EngineCtx): PrimaryFacts {
+  return new Map(ctx.topology.nodes.map((n) => [n.key, withTimeout(lostPrimary(ctx, n.key).catch(() => undefined), 3000)]));
+}
+
+export async function readSyncRequirement(
+  ctx: EngineCtx,
+  status: ClusterStatus,
+  survivors: readonly NodeKey[],
+  inferredOld: NodeKey | undefined,
+  prefetched?: PrimaryFacts,
+): Promise<{ requirement?: SyncRequirement; lostPrimary?: string }> {
   const lost = ctx.topology.nodes.filter((n) => !survivors.includes(n.key) && !status.writable.includes(n.key));
-  // A hung node's engine calls are quick, but never wait long for them: the standbys say it too.
-  const found = (await Promise.all(lost.map((n) => withTimeout(lostPrimary(ctx, n.key).catch(() => undefined), 3000)))).filter((x): x is LostPrimary => x !== undefined);
+  const facts = prefetched ?? prefetchPrimaryFacts(ctx);
+  const found = (await Promise.all(lost.map((n) => facts.get(n.key) ?? Promise.resolve(undefined)))).filter((x): x is LostPrimary => x !== undefined);
   const newest = [...found].sort((a, b) => b.timeline - a.timeline || Number(b.key === inferredOld) - Number(a.key === inferredOld))[0];
   if (newest && 'synchronous_standby_names' in newest.conf) {
     // Set in the auto file (even to ''): that is what the node ran with after its last reload.
