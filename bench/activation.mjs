@@ -64,4 +64,19 @@ if (base.length) {
   console.log(`baseline ${rows.find((r) => r.baseline).baseline.id} in the same hosts: median ${median(base).toFixed(0)} ms (runs: ${base.map((x) => x.toFixed(0)).join(', ')})`);
   console.log(`ratio pg-ha-workshop / baseline: ${(median(own) / median(base)).toFixed(2)}`);
 }
+// VS Code's own record of the activation (Load Code + Call Activate + Finish Activate): the time
+// "Developer: Show Running Extensions" shows, without the host's work every extension pays.
+const ownV = rows.map((r) => r.own.vscode).filter(Boolean);
+const baseV = rows.map((r) => r.baseline?.vscode).filter(Boolean);
+if (ownV.length) {
+  const part = (xs, k) => median(xs.map((x) => x[k])).toFixed(0);
+  console.log(`as VS Code records it (Developer: Startup Performance), ${ownV.length} hosts:`);
+  console.log(`  pg-ha-workshop: median ${part(ownV, 'total')} ms (load code ${part(ownV, 'load')}, call activate ${part(ownV, 'call')}, finish activate ${part(ownV, 'finish')}); runs: ${ownV.map((x) => x.total).join(', ')}`);
+  if (baseV.length) {
+    console.log(`  baseline: median ${part(baseV, 'total')} ms (load code ${part(baseV, 'load')}, call activate ${part(baseV, 'call')}, finish activate ${part(baseV, 'finish')})`);
+    console.log(`  ratio: ${(median(ownV.map((x) => x.total)) / median(baseV.map((x) => x.total))).toFixed(2)}`);
+  }
+} else {
+  console.log(`VS Code's activation stats were not readable in this host (perf:Startup Performance)${rows[0]?.own.vscodeError ? `: ${rows[0].own.vscodeError}` : ''}`);
+}
 fs.rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 # cluster on a real Docker engine, extension-host tests. Prints a final line
 #   tests: N passed, M failed
 # and exits non-zero when anything failed.
-#   bash scripts/test.sh [all|unit|integration|vscode|vsix]   (vscode includes the untrusted and packaged runs)
+#   bash scripts/test.sh [all|unit|integration|vscode|vsix]   (vscode includes the untrusted and packaged runs and the served workshop)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
@@ -108,6 +108,10 @@ if [ -f scripts/run-vscode-tests.mjs ]; then
   # The packaged extension: the .vsix installed into code-server, every surface opened once.
   if [ "$WHAT" = all ] || [ "$WHAT" = vscode ] || [ "$WHAT" = vsix ]; then
     host_tests vsix bash -c 'bash scripts/package-vsix.sh && node scripts/run-vscode-tests.mjs --vsix'
+    # The workshop as a learner is served it (the installed .vsix, `npm run workshop`'s arguments, no test
+    # mode) driven through Chromium: first screen trusted, toasts and Demo Results visible, Ctrl+Enter runs a
+    # notebook cell.
+    host_tests workshop node scripts/workshop-check.mjs --notebook
   fi
 fi
 

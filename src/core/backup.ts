@@ -324,7 +324,7 @@ async function readArchiver(ctx: BackupContext): Promise<Partial<ArchiveState> &
               "SELECT pg_is_in_recovery() AS rec, current_setting('archive_mode') AS mode, archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal, last_failed_time FROM pg_stat_archiver",
             )
           ).rows[0],
-        { database: 'postgres', connectTimeoutMs: 5000, queryTimeoutMs: 10_000 },
+        { database: 'postgres', connectTimeoutMs: 15_000, queryTimeoutMs: 30_000 },
       );
       if (a.rec) continue;
       return {
@@ -422,6 +422,8 @@ export async function dumpDatabase(ctx: BackupContext, o: OperationOptions & { d
     const node = await writableNode(ctx);
     const dbSize = await withNodeClient(ctx.topology, node.hostPort, async (c) => Number((await c.query<{ n: string }>('SELECT pg_database_size($1) AS n', [database])).rows[0].n), {
       database: 'postgres',
+      // An operation, not a probe: a loaded machine may take seconds to accept a connection.
+      connectTimeoutMs: 15_000,
     }).catch((e: unknown) => {
       throw new BackupError(`Cannot dump ${database}: ${classifyPgError(e).message}`, /does not exist/.test(String(e)) ? 'badInput' : 'failed', e);
     });
@@ -479,7 +481,7 @@ export async function archiveCurrentWal(ctx: BackupContext, timeoutMs = 60_000):
         await new Promise((res) => setTimeout(res, 200));
       }
     },
-    { database: 'postgres', connectTimeoutMs: 5000, queryTimeoutMs: 30_000 },
+    { database: 'postgres', connectTimeoutMs: 15_000, queryTimeoutMs: 30_000 },
   );
 }
 

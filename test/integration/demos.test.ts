@@ -11,13 +11,14 @@ import {
   pgbouncerPooling,
   primaryFailover,
   readScaling,
+  replicationNotBackup,
   splitBrain,
   verifyReplication,
   type DemoContext,
   type DemoResult,
 } from '../../src/core/demos';
 import { checkPrerequisites } from '../../src/core/prerequisites';
-import { clusterDown, clusterUp, containers, docker, isInRecovery, topology } from '../support/cluster';
+import { clusterDown, clusterUp, containers, docker, isInRecovery, query, streamingReplicas, topology, waitFor } from '../support/cluster';
 
 const lines: string[] = [];
 const ctx: DemoContext = { topology, containers, log: (m) => lines.push(m) };
@@ -65,6 +66,27 @@ describe('workshop demos on the live cluster, in walkthrough order', { timeout: 
     const r = await lagMonitoring(ctx, { durationSec: 4 });
     passed(r, t);
     assert.ok(r.measures.replicas.every((x) => x.samples > 0));
+  });
+
+  // Demo 9 needs the standard topology (postgres-replica2 is its delayed replica): before Demo 4.
+  test('Demo 9: the DELETE reaches both replicas; the delayed replica, PITR and the dump each bring every earlier acknowledged row back', async (t) => {
+    const r = await replicationNotBackup(ctx);
+    passed(r, t);
+    const m = r.measures;
+    t.diagnostic(`deleted ${m.rowsDeleted}; replica1 applied after ${m.appliedOnReplicaMs} ms; ${m.acked} acknowledged, ${m.missingAtEnd} given up`);
+    assert.deepEqual(r.checks.map((c) => c.id), ['mistakeReplicated', 'delayedReplicaBack', 'pitrBack', 'dumpBack', 'nothingLost']);
+    assert.ok(m.rowsDeleted > 0 && m.acked > 0);
+    for (const w of [m.delayed, m.pitr, m.logicalDump]) {
+      assert.ok(w, 'each of the three ways ran');
+      assert.equal(w.backBefore, w.ackedBefore);
+    }
+    // The demo leaves the cluster as it found it: both replicas streaming, no delay, the restored node gone.
+    assert.equal(await isInRecovery('primary'), false);
+    assert.equal(await isInRecovery('replica2'), true);
+    assert.equal((await query('replica2', 'SHOW recovery_min_apply_delay'))[0]?.recovery_min_apply_delay, '0', 'the delay is removed');
+    await waitFor(async () => (await streamingReplicas()).length === 2, 60_000, 'both replicas streaming again');
+    const names = (await docker.listContainers({ all: true })).flatMap((c) => c.Names);
+    assert.ok(!names.some((n) => m.pitr !== undefined && n.replace(/^\//, '') === m.pitr.node), `restored node ${m.pitr?.node} removed`);
   });
 
   test('Demo 6 before Demo 4: not ready, names the missing failover, changes nothing', async () => {
