@@ -10,6 +10,9 @@
 //                                [--width 1400 --height 900] [--no-run-cells] [--locale id]
 //                                [--demos "PG HA Workshop Demo: Check Prerequisites,..."] [--step "Demo 1"] [--prefix id-]
 //                                [--expand "Backups"]   (tree rows to expand in the sidebar shot)
+//                                [--attach "postgresql://watcher:pw@127.0.0.1:5432,127.0.0.1:5433/postgres"]
+// --attach runs Attach to Cluster with that connection string (read-only, no Patroni) before the
+// sidebar shot, so the view shows the attached cluster instead of the workshop's.
 // --demos runs those palette commands (full titles, e.g. "PG HA Workshop Demo: Check Prerequisites")
 // before the walkthrough shot, so it shows their steps ticked; --locale id shows the extension in
 // Bahasa Indonesia; --prefix names the files (id-sidebar.png, ...).
@@ -37,6 +40,7 @@ const { values: opt } = parseArgs({
     step: { type: 'string', default: 'Demo 1' },
     prefix: { type: 'string', default: '' },
     expand: { type: 'string', default: '' },
+    attach: { type: 'string', default: '' },
   },
 });
 const shots = new Set(opt.only.split(',').map((s) => s.trim()));
@@ -104,6 +108,26 @@ try {
     await item.click();
     // A lone view's header is hidden: wait for the view's section itself.
     await page.waitForSelector('[aria-label="Cluster Section"]', { state: 'attached', timeout: 60_000 });
+    if (opt.attach) {
+      // The real prompts, answered as a user would: the connection string, no Patroni URL, then
+      // Attach past any warnings and Read-only.
+      await command('PG HA Workshop: Attach to Cluster', 500);
+      const input = page.locator('.quick-input-widget input');
+      await input.fill(opt.attach);
+      await page.keyboard.press('Enter');
+      await sleep(1000);
+      await page.keyboard.press('Enter'); // Patroni REST API: none
+      const dialog = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Attach' }).first();
+      const readOnly = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Read-only' }).first();
+      await Promise.race([dialog.waitFor({ state: 'visible', timeout: 120_000 }), readOnly.waitFor({ state: 'visible', timeout: 120_000 })]);
+      if (await dialog.isVisible()) {
+        await dialog.click();
+        await readOnly.waitFor({ state: 'visible', timeout: 30_000 });
+      }
+      await readOnly.click();
+      say(`attached to ${opt.attach.replace(/:[^:@/]*@/, ':***@')}`);
+      await sleep(3000);
+    }
     // Wait for what the view renders: its tree rows, or its welcome content; then a few polls.
     // (welcome content with a button: past "Looking for a Docker engine…").
     await page.waitForSelector('.part.sidebar .monaco-list-row, .part.sidebar .welcome-view-content .monaco-button', { timeout: 120_000 });

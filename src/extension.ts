@@ -1,6 +1,7 @@
 // Entry point: builds the shared services once and hands them to each feature's register function.
 // Each feature lives in its own folder and registers its own commands, views and disposables.
 import * as vscode from 'vscode';
+import { registerAttach } from './attach';
 import { registerBackups } from './backups';
 import { registerClusterCommands } from './commands';
 import { registerFailoverCommands } from './commands/failoverCommands';
@@ -18,6 +19,7 @@ type Register = (context: vscode.ExtensionContext, services: Services) => void;
 
 // One line per feature; keep the list sorted by folder.
 const features: Register[] = [
+  registerAttach,
   registerBackups,
   registerClusterCommands,
   registerFailoverCommands,

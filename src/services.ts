@@ -1,6 +1,8 @@
 // The long-lived objects every feature shares, created once per activation.
 import * as vscode from 'vscode';
 import type Docker from 'dockerode';
+import { attachedManager, composeManager, type ClusterManager } from './core/clusterManager';
+import { attachedTopology, type AttachedProfile } from './core/clusterProfile';
 import { ClusterMonitor } from './core/monitor';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './core/status';
 import { type ClusterTopology } from './core/topology';
@@ -15,6 +17,14 @@ export interface Services {
   docker(): Docker;
   /** Container operations on that client (start/stop/kill/exec/logs, DockerError on failure). */
   containers(): Containers;
+  /** Who manages the active cluster: what views and commands may offer per node (src/core/clusterManager.ts). */
+  manager(): ClusterManager;
+  /** The attached cluster the views show, or undefined for the workshop's own Compose cluster. */
+  attached(): AttachedProfile | undefined;
+  /** Shows another cluster: an attached profile (with its password) or, undefined, the workshop's cluster. */
+  setAttached(profile: AttachedProfile | undefined, password?: string): void;
+  /** Fires after setAttached. */
+  readonly onDidChangeCluster: vscode.Event<void>;
   /** The live ClusterStatus every view renders (src/core/monitor.ts); started at activation. */
   readonly monitor: ClusterMonitor;
   /** Set by the cluster view: its tree data provider (extension-host tests read its items). */
@@ -50,8 +60,11 @@ export function createServices(context: vscode.ExtensionContext): Services {
   const dockerHost = () => vscode.workspace.getConfiguration('pgHaWorkshop').get<string>('dockerHost', '');
   let docker = createDockerClient(dockerHost());
   let containers = new Containers(docker);
-  const topology = () => topologyFromSettings(process.env);
+  let attached: { profile: AttachedProfile; password: string } | undefined;
+  const topology = () => (attached ? attachedTopology(attached.profile, attached.password) : topologyFromSettings(process.env));
   const monitor = new ClusterMonitor({ docker, topology: topology(), log, ...monitorSettings() });
+  const clusterChanged = new vscode.EventEmitter<void>();
+  context.subscriptions.push(clusterChanged);
   context.subscriptions.push(
     monitor,
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -68,6 +81,15 @@ export function createServices(context: vscode.ExtensionContext): Services {
     topology,
     docker: () => docker,
     containers: () => containers,
+    manager: () => (attached ? attachedManager({ lab: attached.profile.lab }) : composeManager),
+    attached: () => attached?.profile,
+    setAttached: (profile, password) => {
+      attached = profile ? { profile, password: password ?? '' } : undefined;
+      log.info(profile ? `Watching the attached cluster ${profile.label} (${profile.nodes.length} nodes, ${profile.lab ? 'lab' : 'read-only'})` : "Watching the workshop's cluster");
+      monitor.configure({ topology: topology() });
+      clusterChanged.fire();
+    },
+    onDidChangeCluster: clusterChanged.event,
     monitor,
   };
 }

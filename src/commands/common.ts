@@ -2,6 +2,7 @@
 // and the one place where an error becomes a message (what, why, what to do) — never an
 // unhandled rejection.
 import * as vscode from 'vscode';
+import type { ClusterOperation, NodeOperation } from '../core/clusterManager';
 import { NodeActionError, type NodeActionContext } from '../core/nodeActions';
 import { processHolder } from '../core/operationLock';
 import type { ClusterStatus, NodeStatus } from '../core/status';
@@ -81,6 +82,38 @@ export function requiringTrust(f: (...args: unknown[]) => unknown): (...args: un
     const message = t('This folder is not trusted: commands that change containers or run SQL are off. Trust the folder (Manage Workspace Trust) to use them.');
     void vscode.window.showWarningMessage(message);
     return { ok: false, message } satisfies CommandOutcome;
+  };
+}
+
+const CLUSTER_OPERATIONS: ReadonlySet<string> = new Set<ClusterOperation>(['create', 'destroy', 'reset', 'failover', 'switchover', 'load', 'syncReplication', 'backups', 'drills', 'labs']);
+
+/**
+ * Why `op` cannot run on the active cluster now (undefined when it can). The workshop's Compose
+ * cluster allows everything (each command still checks its node's state); an attached cluster
+ * allows what its manager says: nothing that changes it unless its profile is a lab, and never
+ * anything that needs containers.
+ */
+export function operationRefusal(services: Services, op: NodeOperation | ClusterOperation, node?: string): string | undefined {
+  const m = services.manager();
+  if (m.kind === 'compose') return undefined;
+  const s = services.monitor.current;
+  const n = node ? s?.nodes.find((x) => x.key === node || x.name === node || x.service === node) : undefined;
+  const nodeOk = (x: NodeStatus) => m.nodeOperations(x, 'unknown').includes(op as NodeOperation);
+  const allowed = (CLUSTER_OPERATIONS.has(op) && m.clusterOperations.has(op as ClusterOperation)) || (n ? nodeOk(n) : !!s?.nodes.some(nodeOk));
+  if (allowed) return undefined;
+  const label = services.attached()?.label ?? '';
+  return m.readOnly
+    ? t('The cluster "{0}" is attached read-only, so this command is off: it would change the cluster or needs the workshop\'s containers. Switch to the workshop cluster in the Cluster view\'s title bar, or attach the cluster again as a lab.', label)
+    : t('The cluster "{0}" is attached: this command needs the workshop\'s Docker containers. Switch to the workshop cluster in the Cluster view\'s title bar.', label);
+}
+
+/** A command handler that runs only when the active cluster allows `op` (see operationRefusal). */
+export function requiringOperation(services: Services, op: NodeOperation | ClusterOperation, f: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return (...args: unknown[]) => {
+    const refusal = operationRefusal(services, op, nodeFromArg(args[0]));
+    if (!refusal) return f(...args);
+    void vscode.window.showWarningMessage(refusal);
+    return { ok: false, message: refusal } satisfies CommandOutcome;
   };
 }
 

@@ -14,7 +14,7 @@ export async function copyConnectionString(services: Services, arg?: unknown): P
   return runCommand(services, 'Copy connection string', async () => {
     const topo = services.topology();
     const target = resolveNode(topo, node);
-    const url = connectionString(topo, target.hostPort);
+    const url = connectionString(topo, target.hostPort, undefined, target.kind === 'postgres' ? (target.spec.host ?? topo.host) : topo.host);
     await vscode.env.clipboard.writeText(url);
     void vscode.window.setStatusBarMessage(t('Copied: {0}', url), 6000);
     return url;

@@ -3,7 +3,8 @@
 // Every command resolves to a CommandOutcome (walkthrough and tests read it); none rejects.
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import { optionsFromArgs, requiringTrust } from './common';
+import type { ClusterOperation, NodeOperation } from '../core/clusterManager';
+import { optionsFromArgs, requiringOperation, requiringTrust } from './common';
 import { failOver } from './failOver';
 import { FailoverCommands } from './failoverIds';
 import { fenceNode } from './fenceNode';
@@ -24,7 +25,18 @@ export function registerFailoverCommands(context: vscode.ExtensionContext, servi
   const session = new LoadSession();
   services.loadSession = session;
   const readOnly: ReadonlySet<string> = new Set([FailoverCommands.stopLoad, FailoverCommands.showFailoverReport]);
-  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, readOnly.has(id) ? f : requiringTrust(f)));
+  const needs: Readonly<Record<string, NodeOperation | ClusterOperation>> = {
+    [FailoverCommands.startLoad]: 'load',
+    [FailoverCommands.failOver]: 'failover',
+    [FailoverCommands.switchover]: 'switchover',
+    [FailoverCommands.fenceNode]: 'fence',
+    [FailoverCommands.rejoinReplica]: 'rejoin',
+    [FailoverCommands.setSynchronousReplication]: 'syncReplication',
+  };
+  const reg = (id: string, f: (...args: unknown[]) => unknown) => {
+    const guarded = needs[id] ? requiringOperation(services, needs[id], f) : f;
+    context.subscriptions.push(vscode.commands.registerCommand(id, readOnly.has(id) ? guarded : requiringTrust(guarded)));
+  };
   context.subscriptions.push(session, watchSplitBrain(services));
   reg(FailoverCommands.startLoad, (...a) => startLoad(services, session, optionsFromArgs(a)));
   reg(FailoverCommands.stopLoad, () => stopLoad(services, session));

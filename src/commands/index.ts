@@ -2,7 +2,8 @@
 // CommandOutcome so the walkthrough and the tests can tell success from refusal; none rejects.
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import { allowScriptedConfirmations, ClusterCommands, optionsFromArgs, requiringTrust } from './common';
+import type { ClusterOperation, NodeOperation } from '../core/clusterManager';
+import { allowScriptedConfirmations, ClusterCommands, optionsFromArgs, requiringOperation, requiringTrust } from './common';
 import { copyConnectionString } from './copyConnectionString';
 import { killNode } from './killNode';
 import { openPsql } from './openPsql';
@@ -23,7 +24,24 @@ export function registerClusterCommands(context: vscode.ExtensionContext, servic
   const logs = new NodeLogProvider(services);
   // Read-only commands (refresh, logs, connection string) work untrusted; the rest need trust.
   const readOnly: ReadonlySet<string> = new Set([ClusterCommands.refresh, ClusterCommands.showNodeLogs, ClusterCommands.copyConnectionString]);
-  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, readOnly.has(id) ? f : requiringTrust(f)));
+  // What each command needs from the active cluster's manager (an attached cluster may allow none of it).
+  const needs: Readonly<Record<string, NodeOperation | ClusterOperation>> = {
+    [ClusterCommands.startCluster]: 'create',
+    [ClusterCommands.stopCluster]: 'destroy',
+    [ClusterCommands.resetCluster]: 'reset',
+    [ClusterCommands.stopNode]: 'stop',
+    [ClusterCommands.startNode]: 'start',
+    [ClusterCommands.restartNode]: 'restart',
+    [ClusterCommands.killNode]: 'kill',
+    [ClusterCommands.promoteReplica]: 'promote',
+    [ClusterCommands.openPsql]: 'psql',
+    [ClusterCommands.showNodeLogs]: 'logs',
+    [ClusterCommands.copyConnectionString]: 'copyConnection',
+  };
+  const reg = (id: string, f: (...args: unknown[]) => unknown) => {
+    const guarded = needs[id] ? requiringOperation(services, needs[id], f) : f;
+    context.subscriptions.push(vscode.commands.registerCommand(id, readOnly.has(id) ? guarded : requiringTrust(guarded)));
+  };
   context.subscriptions.push(logs, vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, logs));
   reg(ClusterCommands.startCluster, () => startCluster(services));
   reg(ClusterCommands.stopCluster, () => stopCluster(services));

@@ -22,6 +22,13 @@ export function watchSplitBrain(services: Services): vscode.Disposable {
       return;
     }
     if (shown === alert.id) return;
+    if (!services.manager().usesDocker) {
+      // An attached cluster: fencing and rejoining go through the workshop's containers, so only say it.
+      shown = alert.id;
+      services.log.error(alert.message);
+      void vscode.window.showErrorMessage(`${t('Split brain')}: ${alert.message}`);
+      return;
+    }
     shown = alert.id;
     const advice = splitBrainAdvice(s);
     const names = s.writable.map((k) => s.nodes.find((n) => n.key === k)!.container);

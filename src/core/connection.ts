@@ -5,7 +5,9 @@
 //   nodeClientConfig(topology, hostPort, opts)  → pg.ClientConfig for one node (or PgBouncer)
 //   withNodeClient(topology, hostPort, fn, opts) → opens one client, runs fn, always closes it
 //   classifyPgError(e)                          → PgFailure { kind, message, code? }
+import { readFileSync } from 'node:fs';
 import { Client, type ClientConfig } from 'pg';
+import { sslConfig } from './clusterProfile';
 import type { ClusterTopology } from './topology';
 
 export interface ConnectOptions {
@@ -18,11 +20,13 @@ export interface ConnectOptions {
   /** Server-side statement_timeout; leave unset for PgBouncer (its admin console rejects it). */
   statementTimeoutMs?: number;
   applicationName?: string;
+  /** Host to connect to; default the topology's host (a node of an attached cluster has its own). */
+  host?: string;
 }
 
 export function nodeClientConfig(t: ClusterTopology, hostPort: number, o: ConnectOptions = {}): ClientConfig {
   const cfg: ClientConfig = {
-    host: t.host,
+    host: o.host ?? t.host,
     port: hostPort,
     user: t.superuser.user,
     password: t.superuser.password,
@@ -33,6 +37,12 @@ export function nodeClientConfig(t: ClusterTopology, hostPort: number, o: Connec
     keepAlive: true,
   };
   if (o.statementTimeoutMs !== undefined) cfg.statement_timeout = o.statementTimeoutMs;
+  if (t.kind === 'attached') {
+    // Someone else's cluster: never wait on a lock (a probe gives up instead of queueing behind DDL).
+    cfg.lock_timeout = 1000;
+    const ssl = sslConfig(t.ssl, (f) => readFileSync(f, 'utf8'));
+    if (ssl) cfg.ssl = ssl;
+  }
   return cfg;
 }
 
@@ -82,7 +92,15 @@ export function classifyPgError(e: unknown): PgFailure {
     return { kind: 'starting', code, message: raw };
   }
   if (code === '57P01' || code === '57P02') return { kind: 'shuttingDown', code, message: raw };
-  if (code === '28P01' || code === '28000') return { kind: 'auth', code, message: raw };
+  if (code === '28P01') return { kind: 'auth', code, message: `${raw}: the password (or user) is wrong. Enter it again.` };
+  if (code === '28000' && /no encryption|SSL off/i.test(raw)) return { kind: 'auth', code, message: `${raw}: the server accepts only TLS connections (hostssl in pg_hba.conf). Set sslmode=require, or verify-full with the server's CA certificate.` };
+  if (code === '28000') return { kind: 'auth', code, message: raw };
+  if (/does not support SSL/i.test(raw)) return { kind: 'other', code, message: `${raw}: the server has TLS off. Use sslmode=prefer or disable, or turn ssl on in postgresql.conf.` };
+  if (/self[- ]signed certificate|unable to verify|certificate/i.test(raw) && !code?.startsWith('28')) {
+    return { kind: 'other', code, message: `${raw}: the server's certificate is not trusted. Give the CA certificate that signed it (sslrootcert), or use sslmode=require to encrypt without checking it.` };
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'refused', code, message: `the host name does not resolve (${raw}). Check the spelling, or give an IP address.` };
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { kind: 'refused', code, message: `no route to the host (${raw}). Check the address and the network (VPN, firewall).` };
   if (code === 'ECONNRESET' || code === 'EPIPE' || /Connection terminated|connection.*(closed|ended)/i.test(raw)) {
     return { kind: 'connectionLost', code, message: raw };
   }

@@ -184,8 +184,12 @@ export class ClusterMonitor implements Disposable {
   private activate(): void {
     this.running = true;
     const gen = this.generation;
-    if (this.useEvents) void this.openEvents(gen);
-    void this.containerLoop(gen);
+    if (this.attached) {
+      this.setSnapshot(this.externalSnapshot());
+    } else {
+      if (this.useEvents) void this.openEvents(gen);
+      void this.containerLoop(gen);
+    }
     for (const t of this.allTargets()) void this.probeLoop(t, gen);
   }
 
@@ -202,8 +206,13 @@ export class ClusterMonitor implements Disposable {
     await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
   }
 
+  /** An attached cluster's nodes are no containers of ours: Docker is never asked about them. */
+  private get attached(): boolean {
+    return this.topology.kind === 'attached';
+  }
+
   private allTargets(): Target[] {
-    return [...this.topology.nodes.map((n) => n.key), 'pgbouncer'];
+    return this.attached ? this.topology.nodes.map((n) => n.key) : [...this.topology.nodes.map((n) => n.key), 'pgbouncer'];
   }
 
   private containerOf(t: Target): string {
@@ -212,7 +221,8 @@ export class ClusterMonitor implements Disposable {
 
   private isRunning(t: Target): boolean {
     const s = this.snapshot;
-    return !!s && s.ok && s.states[this.containerOf(t)]?.status === 'running';
+    const st = s?.ok ? s.states[this.containerOf(t)]?.status : undefined;
+    return st === 'running' || st === 'external';
   }
 
   private runningTargets(): Target[] {
@@ -244,7 +254,15 @@ export class ClusterMonitor implements Disposable {
     return [...this.topology.nodes.map((n) => n.container), this.topology.pgbouncer.container];
   }
 
+  private externalSnapshot(): ContainerSnapshot {
+    return { ok: true, states: Object.fromEntries(this.topology.nodes.map((n) => [n.container, { name: n.container, status: 'external' } satisfies ContainerState])) };
+  }
+
   private async pollContainers(): Promise<void> {
+    if (this.attached) {
+      this.setSnapshot(this.externalSnapshot());
+      return;
+    }
     const gen = this.generation;
     this.stats.dockerCalls += this.names().length;
     let snap: ContainerSnapshot;
@@ -267,7 +285,9 @@ export class ClusterMonitor implements Disposable {
       for (const t of this.allTargets()) {
         const now = snap.states[this.containerOf(t)];
         const was = before?.ok ? before.states[this.containerOf(t)] : undefined;
-        if (now?.status !== 'running') this.dropPool(t);
+        if (now?.status === 'external') {
+          if (this.running && was?.status !== 'external') this.kick(t);
+        } else if (now?.status !== 'running') this.dropPool(t);
         else if (this.running && (was?.status !== 'running' || was.startedAt !== now.startedAt)) this.kick(t);
       }
     }
@@ -350,7 +370,8 @@ export class ClusterMonitor implements Disposable {
   private poolFor(t: Target): Pool {
     let p = this.pools.get(t);
     if (p) return p;
-    const port = t === 'pgbouncer' ? this.topology.pgbouncer.hostPort : this.topology.nodes.find((n) => n.key === t)!.hostPort;
+    const spec = t === 'pgbouncer' ? undefined : this.topology.nodes.find((n) => n.key === t)!;
+    const port = spec ? spec.hostPort : this.topology.pgbouncer.hostPort;
     // Each node has its own loop, so these bound only that node's round, never the others'.
     const budget = Math.max(5000, this.interval);
     const cfg = nodeClientConfig(this.topology, port, {
@@ -359,6 +380,7 @@ export class ClusterMonitor implements Disposable {
       queryTimeoutMs: budget + 2000,
       statementTimeoutMs: t === 'pgbouncer' ? undefined : budget,
       applicationName: 'pg-ha-workshop monitor',
+      host: spec?.host,
     });
     p = new Pool({ ...cfg, max: 1, idleTimeoutMillis: 0 });
     // An idle connection that breaks (node stopped) emits 'error' on the pool; the pool drops it.

@@ -23,7 +23,8 @@
 import type { DockerProblem } from '../docker/engine';
 import { formatBytes, formatDuration, nonNegative } from './format';
 import type { NodeProbe, NodeProbeOk, PgBouncerProbe, ReplicationRow, SlotInfo, WalReceiverInfo } from './probe';
-import type { ClusterTopology, NodeKey, PgNodeSpec } from './topology';
+import type { NodeAddress } from './nodes';
+import { nodeAddress, nodeName, type ClusterTopology, type NodeKey, type PgNodeSpec } from './topology';
 
 export interface Thresholds {
   /** Replay lag above this many seconds raises an alert (workshop: 10 s). */
@@ -39,7 +40,13 @@ export const DEFAULT_THRESHOLDS: Thresholds = { lagSeconds: 10, retainedWalBytes
 /** How long a freshly started container may refuse connections before it counts as unreachable. */
 export const START_GRACE_MS = 60_000;
 
-export type ContainerStatusName = 'running' | 'created' | 'restarting' | 'paused' | 'exited' | 'dead' | 'removing' | 'missing';
+/** `external`: not a container this machine runs (a node of an attached cluster); only SQL tells its state. */
+export type ContainerStatusName = 'running' | 'created' | 'restarting' | 'paused' | 'exited' | 'dead' | 'removing' | 'missing' | 'external';
+
+/** True when the node's process may be up: its container runs, or it is not ours to see. */
+export function mayAnswer(cs: ContainerState): boolean {
+  return cs.status === 'running' || cs.status === 'external';
+}
 
 export interface ContainerState {
   readonly name: string;
@@ -79,6 +86,10 @@ export interface NodeLag {
 
 export interface NodeStatus {
   readonly key: NodeKey;
+  /** What the views call the node (the container for the workshop's cluster). */
+  readonly name: string;
+  /** Where this machine reaches it. */
+  readonly address: NodeAddress;
   readonly service: string;
   readonly container: string;
   readonly hostPort: number;
@@ -171,9 +182,22 @@ function hostOf(conninfo: string): string | undefined {
   return m ? m[1].replace(/^'|'$/g, '') : undefined;
 }
 
-function nodeForHost(t: ClusterTopology, host: string | null | undefined): NodeKey | undefined {
+function nodeForHost(t: ClusterTopology, host: string | null | undefined, port?: number | null): NodeKey | undefined {
   if (!host) return undefined;
-  return t.nodes.find((n) => n.service === host || n.container === host)?.key;
+  // Inside the cluster's own network nodes name each other by service; an attached cluster's
+  // standbys name their upstream by the address this machine reaches it on.
+  return (
+    t.nodes.find((n) => n.service === host || n.container === host)?.key ??
+    t.nodes.find((n) => {
+      const a = nodeAddress(t, n);
+      return a.host === host && (port === undefined || port === null || a.port === port);
+    })?.key
+  );
+}
+
+function portOf(conninfo: string): number | undefined {
+  const m = /(?:^|\s)port=(\d+)/.exec(conninfo);
+  return m ? Number(m[1]) : undefined;
 }
 
 interface Draft {
@@ -185,7 +209,7 @@ interface Draft {
 }
 
 function baseRole(spec: PgNodeSpec, cs: ContainerState, p: NodeProbe | undefined, now: number): Draft {
-  if (cs.status !== 'running') {
+  if (!mayAnswer(cs)) {
     const problem = cs.status === 'missing' ? 'container does not exist' : `container ${cs.status}${cs.exitCode !== undefined ? ` (exit code ${cs.exitCode})` : ''}`;
     return { spec, cs, role: 'down', problem };
   }
@@ -236,7 +260,8 @@ export function deriveStatus(
     const s = senderRow(d);
     const wr = d.probe.walReceiver;
     const host = wr?.senderHost ?? hostOf(d.probe.primaryConninfo);
-    links.set(d.spec.key, { upstream: s?.from.spec.key ?? nodeForHost(topology, host), upstreamHost: s ? s.from.spec.service : host, row: s?.row });
+    const port = wr?.senderHost ? wr.senderPort : portOf(d.probe.primaryConninfo);
+    links.set(d.spec.key, { upstream: s?.from.spec.key ?? nodeForHost(topology, host, port), upstreamHost: s ? s.from.spec.service : host, row: s?.row });
     const streaming = wr?.status === 'streaming' || s?.row.state === 'streaming';
     if (streaming) {
       const up = s?.from ?? (links.get(d.spec.key)?.upstream ? byKey.get(links.get(d.spec.key)!.upstream!) : undefined);
@@ -381,6 +406,8 @@ export function deriveStatus(
     }
     return {
       key: d.spec.key,
+      name: nodeName(d.spec),
+      address: nodeAddress(topology, d.spec),
       service: d.spec.service,
       container: d.spec.container,
       hostPort: d.spec.hostPort,
@@ -407,8 +434,8 @@ export function deriveStatus(
     };
   });
 
-  const running = drafts.filter((d) => d.cs.status === 'running').length;
-  const settled = drafts.every((d) => d.cs.status !== 'running' || d.probe || d.role === 'unreachable');
+  const running = drafts.filter((d) => mayAnswer(d.cs)).length;
+  const settled = drafts.every((d) => !mayAnswer(d.cs) || d.probe || d.role === 'unreachable');
   if (writable.length === 0 && running > 0 && settled && drafts.some((d) => d.probe)) {
     alerts.push({ id: 'noPrimary', kind: 'noPrimary', severity: 'warning', nodes: [], message: 'No node accepts writes: every reachable node is a standby. Promote one (PG HA Workshop: Promote Replica).' });
   }
@@ -475,8 +502,10 @@ export function deriveStatus(
     };
   }
 
-  const all = [...drafts.map((d) => d.cs), bcs];
-  const up = all.filter((c) => c.status === 'running').length;
+  // An attached cluster has no containers (and no PgBouncer of ours): its nodes count as up when they answer.
+  const attached = topology.kind === 'attached';
+  const all = attached ? drafts.map((d) => (d.role === 'unreachable' ? { ...d.cs, status: 'exited' as const } : d.cs)) : [...drafts.map((d) => d.cs), bcs];
+  const up = all.filter((c) => mayAnswer(c)).length;
   const clusterState = up === all.length ? 'running' : up === 0 ? 'stopped' : 'partial';
 
   return {

@@ -2,8 +2,19 @@
 // file reads the same PGHA_* variables (with the same defaults), and so do the shell scripts, so a
 // second cluster (tests, helpers) can run beside the workshop's own under another prefix and ports.
 import * as path from 'node:path';
+import type { SslSettings } from './clusterProfile';
 
-export type NodeKey = 'primary' | 'replica1' | 'replica2';
+/**
+ * A node's name: stable, unique within one cluster, independent of any prefix. The workshop's
+ * Compose cluster names its three nodes 'primary', 'replica1', 'replica2' (WORKSHOP_NODE_KEYS);
+ * an attached or Patroni cluster names its nodes after their hosts or members. Roles are never
+ * read from the name: a node's role is what it reports.
+ */
+export type NodeKey = string;
+
+/** The workshop's three nodes, in the order the compose file declares them. */
+export const WORKSHOP_NODE_KEYS = ['primary', 'replica1', 'replica2'] as const;
+export type WorkshopNodeKey = (typeof WORKSHOP_NODE_KEYS)[number];
 
 export interface PgNodeSpec {
   /** Stable key, independent of any prefix. */
@@ -12,8 +23,12 @@ export interface PgNodeSpec {
   readonly service: string;
   /** Docker container name (prefix + service). */
   readonly container: string;
-  /** Port published on 127.0.0.1. */
+  /** Port the node is reached on from this machine (published on 127.0.0.1 for the workshop's cluster). */
   readonly hostPort: number;
+  /** Host the node is reached on from this machine; default the topology's host (127.0.0.1). */
+  readonly host?: string;
+  /** What the views call the node; default the container name. */
+  readonly name?: string;
   /** Role the node has when the cluster is freshly created. */
   readonly initialRole: 'primary' | 'replica';
   /** Physical replication slot this node streams from when it is a replica. */
@@ -33,6 +48,10 @@ export interface Credentials {
 }
 
 export interface ClusterTopology {
+  /** compose (default): the workshop's containers; attached: nodes this machine only connects to. */
+  readonly kind?: 'compose' | 'attached';
+  /** TLS settings of an attached cluster (the workshop's cluster speaks plain TCP on loopback). */
+  readonly ssl?: SslSettings;
   /** Compose project name (compose's own COMPOSE_PROJECT_NAME). */
   readonly projectName: string;
   /** Absolute path of the compose file. */
@@ -126,7 +145,22 @@ export function nodeByContainer(t: ClusterTopology, container: string): PgNodeSp
   return t.nodes.find((n) => n.container === container || n.service === container);
 }
 
-export function connectionString(t: ClusterTopology, hostPort: number, database = t.superuser.database): string {
+/** Where this machine reaches the node. */
+export function nodeAddress(t: ClusterTopology, n: PgNodeSpec): { readonly host: string; readonly port: number } {
+  return { host: n.host ?? t.host, port: n.hostPort };
+}
+
+/** What the views call the node. */
+export function nodeName(n: PgNodeSpec): string {
+  return n.name ?? n.container;
+}
+
+export function connectionString(t: ClusterTopology, hostPort: number, database = t.superuser.database, host = t.host): string {
   const u = t.superuser;
-  return `postgresql://${encodeURIComponent(u.user)}:${encodeURIComponent(u.password)}@${t.host}:${hostPort}/${encodeURIComponent(database)}`;
+  if (t.kind === 'attached') {
+    // A real cluster's password stays in VS Code's secret storage: psql asks for it (or reads ~/.pgpass).
+    const ssl = t.ssl && t.ssl.mode !== 'prefer' ? `?sslmode=${t.ssl.mode}${t.ssl.rootCert ? `&sslrootcert=${encodeURIComponent(t.ssl.rootCert)}` : ''}` : '';
+    return `postgresql://${encodeURIComponent(u.user)}@${host.includes(':') ? `[${host}]` : host}:${hostPort}/${encodeURIComponent(database)}${ssl}`;
+  }
+  return `postgresql://${encodeURIComponent(u.user)}:${encodeURIComponent(u.password)}@${host}:${hostPort}/${encodeURIComponent(database)}`;
 }

@@ -83,7 +83,7 @@ export class NodeSession {
 
   private config(database = this.endpoint.database): ClientConfig {
     // No client-side query timeout: a notebook query runs until it ends or the user cancels it.
-    return nodeClientConfig(this.topology, this.endpoint.port, { database, connectTimeoutMs: this.connectTimeoutMs, queryTimeoutMs: 0, applicationName: 'pgha-notebook' });
+    return nodeClientConfig(this.topology, this.endpoint.port, { database, connectTimeoutMs: this.connectTimeoutMs, queryTimeoutMs: 0, applicationName: 'pgha-notebook', host: this.endpoint.host });
   }
 
   private async connect(): Promise<Client> {
@@ -162,7 +162,7 @@ export class NodeSession {
     if (!running) return;
     if (this.endpoint.node && this.pid !== undefined) {
       // A second connection to the same node: pg_cancel_backend(pid) stops the running statement.
-      const side = new Client(nodeClientConfig(this.topology, this.endpoint.port, { connectTimeoutMs: 3000, applicationName: 'pgha-notebook-cancel' }));
+      const side = new Client(nodeClientConfig(this.topology, this.endpoint.port, { connectTimeoutMs: 3000, applicationName: 'pgha-notebook-cancel', host: this.endpoint.host }));
       side.on('error', () => undefined);
       try {
         await side.connect();
@@ -271,7 +271,7 @@ export class NodeSession {
     return {
       kind: 'nodeDown',
       ...(fields(e).code ? { sqlstate: fields(e).code } : {}),
-      message: `${this.endpoint.id} is down or not accepting connections (${what} on 127.0.0.1:${this.endpoint.port}): ${detail}`,
+      message: `${this.endpoint.id} is down or not accepting connections (${what} on ${this.endpoint.host ?? this.topology.host}:${this.endpoint.port}): ${detail}`,
       hint: this.endpoint.node
         ? `Start it (docker start ${this.endpoint.container}, or the cluster view's Start), or run the cell on another node.`
         : `Start it (docker start ${this.endpoint.container}), or run the cell on a PostgreSQL node.`,

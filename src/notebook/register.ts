@@ -138,9 +138,13 @@ export function registerNotebook(context: vscode.ExtensionContext, services: Ser
       ...(withDefault ? [{ label: vscode.l10n.t('$(arrow-up) Notebook default'), description: vscode.l10n.t('use the node chosen in the status bar'), target: null }] : []),
       ...targetChoices(t).map((c) => {
         const role = roles.get(c.name)?.role;
+        // Where a node streams from, as the cluster view nests it (a cascade reads as a chain).
+        const status = services.monitor.current?.nodes.find((n) => n.service === c.name);
+        const upstream = status?.upstream ? services.monitor.current?.nodes.find((n) => n.key === status.upstream)?.service : undefined;
+        const from = upstream ? ` ← @${upstream}` : '';
         return {
           label: `${c.name === current ? '$(check)' : '$(server)'} @${c.name}`,
-          description: role ? `${role} · ${c.description}` : c.description,
+          description: role ? `${role}${from} · ${c.description}` : c.description,
           target: c.name,
         };
       }),

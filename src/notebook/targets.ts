@@ -17,6 +17,8 @@ export interface Endpoint {
   readonly id: string;
   readonly container: string;
   readonly port: number;
+  /** Host to connect to; undefined: the topology's host. */
+  readonly host?: string;
   readonly database: string;
   /** PgBouncer's admin console speaks only the simple query protocol (no cursors). */
   readonly simpleProtocol: boolean;
@@ -43,9 +45,14 @@ export function targetChoices(t: ClusterTopology): TargetChoice[] {
     { name: 'primary', description: 'the node that is primary now (follows failovers)' },
     { name: 'replica', description: 'any node that is a replica now' },
     { name: 'all', description: 'every PostgreSQL node, results side by side' },
-    ...t.nodes.map((n) => ({ name: n.service, description: `container ${n.container}, port ${n.hostPort}, whatever its role` })),
-    { name: 'pgbouncer', description: `database ${t.superuser.database} through PgBouncer, port ${t.pgbouncer.hostPort}` },
-    { name: 'pgbouncer-admin', description: 'PgBouncer admin console (SHOW POOLS, SHOW STATS, ...)' },
+    ...t.nodes.map((n) => ({ name: n.service, description: n.host ? `${n.name ?? n.service} at ${n.host}:${n.hostPort}, whatever its role` : `container ${n.container}, port ${n.hostPort}, whatever its role` })),
+    // An attached cluster has no PgBouncer of ours.
+    ...(t.kind === 'attached'
+      ? []
+      : [
+          { name: 'pgbouncer', description: `database ${t.superuser.database} through PgBouncer, port ${t.pgbouncer.hostPort}` },
+          { name: 'pgbouncer-admin', description: 'PgBouncer admin console (SHOW POOLS, SHOW STATS, ...)' },
+        ]),
   ];
 }
 
@@ -57,8 +64,8 @@ export function parseTarget(name: string, t: ClusterTopology): TargetSpec {
   const n = name.replace(/^@/, '');
   if (n === 'primary' || n === 'replica') return { kind: 'role', role: n };
   if (n === 'all') return { kind: 'all' };
-  if (n === 'pgbouncer') return { kind: 'pgbouncer', admin: false };
-  if (n === 'pgbouncer-admin') return { kind: 'pgbouncer', admin: true };
+  if (t.kind !== 'attached' && n === 'pgbouncer') return { kind: 'pgbouncer', admin: false };
+  if (t.kind !== 'attached' && n === 'pgbouncer-admin') return { kind: 'pgbouncer', admin: true };
   const node = t.nodes.find((x) => x.service === n || x.container === n);
   if (node) return { kind: 'node', node };
   throw new TargetError(
@@ -69,7 +76,7 @@ export function parseTarget(name: string, t: ClusterTopology): TargetSpec {
 }
 
 export function nodeEndpoint(t: ClusterTopology, node: PgNodeSpec): Endpoint {
-  return { id: node.service, container: node.container, port: node.hostPort, database: t.superuser.database, simpleProtocol: false, node };
+  return { id: node.service, container: node.container, port: node.hostPort, host: node.host, database: t.superuser.database, simpleProtocol: false, node };
 }
 
 export function pgbouncerEndpoint(t: ClusterTopology, admin: boolean): Endpoint {

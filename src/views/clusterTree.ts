@@ -1,11 +1,15 @@
 // The cluster view: one item per node (and PgBouncer), rendered from the monitor's ClusterStatus.
 // Alerts (split brain, timeline divergence, lag over threshold ...) come first. Each node expands
 // into its figures (LSNs, lag, upstream, standbys, slots, container); PgBouncer into its target
-// and pools. contextValue drives the menus: node.<primary|replica|unknown>.<running|stopped>,
-// pgbouncer.<running|stopped>.
+// and pools. Replicas are nested under the node they stream from (a cascade shows as a chain), so
+// the tree draws any number of nodes. contextValue drives the menus: the role and state first
+// (node.<primary|replica|unknown>.<running|stopped>, pgbouncer.<running|stopped>), then one
+// `can-<operation>` per operation the cluster's manager allows on it (src/core/clusterManager.ts).
 import * as vscode from 'vscode';
 import { formatBytes, formatDuration, nonNegative } from '../core/format';
 import type { Alert, ClusterStatus, Health, NodeRole, NodeStatus, PgBouncerStatus } from '../core/status';
+import { composeManager, nodeContextValue, pgbouncerContextValue, type ClusterManager, type RememberedRole } from '../core/clusterManager';
+import { formatAddress, nodeHierarchy, type NodeHierarchy } from '../core/nodes';
 import type { NodeKey } from '../core/topology';
 import type { BackupSnapshot } from '../backups/state';
 
@@ -43,7 +47,8 @@ export function roleLabel(n: NodeStatus, status: ClusterStatus): string {
       return t('replica · not streaming');
     case 'starting':
       // A container that has run for a while and only answers slowly is being connected to, not starting.
-      return n.containerState.startedAt !== undefined && status.at - n.containerState.startedAt > 60_000 ? t('connecting…') : t('starting…');
+      // A node of an attached cluster is not ours to start: until its first answer we are connecting.
+      return n.containerState.status === 'external' || (n.containerState.startedAt !== undefined && status.at - n.containerState.startedAt > 60_000) ? t('connecting…') : t('starting…');
     case 'unreachable':
       return t('not answering');
     case 'down':
@@ -52,7 +57,7 @@ export function roleLabel(n: NodeStatus, status: ClusterStatus): string {
 }
 
 function upstreamName(n: NodeStatus, status: ClusterStatus): string {
-  if (n.upstream) return status.nodes.find((x) => x.key === n.upstream)?.container ?? n.upstream;
+  if (n.upstream) return status.nodes.find((x) => x.key === n.upstream)?.name ?? n.upstream;
   return n.upstreamHost ?? '?';
 }
 
@@ -102,10 +107,10 @@ const bytes = (v: number | null | undefined) => (v === null || v === undefined ?
 
 export function nodeTooltip(n: NodeStatus, status: ClusterStatus): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${n.container}** — ${roleLabel(n, status)}\n\n`);
+  md.appendMarkdown(`**${n.name}** — ${roleLabel(n, status)}\n\n`);
   const rows: [string, string][] = [];
-  rows.push([t('Container'), `${n.containerState.status}${n.containerState.health ? ` (${n.containerState.health})` : ''}${n.containerState.exitCode !== undefined ? `, exit ${n.containerState.exitCode}` : ''}`]);
-  rows.push([t('Port'), `${n.hostPort}`]);
+  if (n.containerState.status !== 'external') rows.push([t('Container'), `${n.containerState.status}${n.containerState.health ? ` (${n.containerState.health})` : ''}${n.containerState.exitCode !== undefined ? `, exit ${n.containerState.exitCode}` : ''}`]);
+  rows.push([t('Address'), formatAddress(n.address)]);
   if (n.timeline !== undefined) rows.push([t('Timeline'), `${n.timeline}`]);
   if (n.upstream || n.upstreamHost) rows.push([t('Streams from'), upstreamName(n, status)]);
   if (n.currentLsn) rows.push([t('Current LSN'), n.currentLsn]);
@@ -203,7 +208,8 @@ export function nodeDetails(n: NodeStatus, status: ClusterStatus): ClusterTreeEl
       ),
     );
   }
-  out.push(detail(id, 'container', t('Container'), `${n.containerState.status}${n.containerState.health ? ` (${n.containerState.health})` : ''} · 127.0.0.1:${n.hostPort}`, 'package'));
+  if (n.containerState.status === 'external') out.push(detail(id, 'address', t('Address'), formatAddress(n.address), 'plug'));
+  else out.push(detail(id, 'container', t('Container'), `${n.containerState.status}${n.containerState.health ? ` (${n.containerState.health})` : ''} · ${formatAddress(n.address)}`, 'package'));
   return out;
 }
 
@@ -283,13 +289,30 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
   private backups: BackupSnapshot | undefined;
   /** Last role seen per node, so a stopped replica still offers replica actions. */
   private readonly lastRole = new Map<NodeKey, 'primary' | 'replica'>();
+  /** Last upstream seen per node, so a stopped replica stays under the node it streamed from. */
+  private readonly lastUpstream = new Map<NodeKey, NodeKey>();
+  private hierarchy: NodeHierarchy = { roots: [], children: new Map() };
+
+  /** `manager` says what is possible on each node (the menus' `can-*` context values). */
+  constructor(private readonly manager: () => ClusterManager = () => composeManager) {}
 
   update(status: ClusterStatus): void {
     this.status = status;
     for (const n of status.nodes) {
       if (n.role === 'primary') this.lastRole.set(n.key, 'primary');
       else if (n.role === 'replica' || n.role === 'cascadingReplica' || n.role === 'notStreaming') this.lastRole.set(n.key, 'replica');
+      // A primary streams from nobody: forget where it once streamed from (after a promotion).
+      if (n.role === 'primary') this.lastUpstream.delete(n.key);
+      else if (n.upstream) this.lastUpstream.set(n.key, n.upstream);
     }
+    const keys = new Set(status.nodes.map((n) => n.key));
+    for (const k of [...this.lastUpstream.keys()]) if (!keys.has(k)) this.lastUpstream.delete(k);
+    this.hierarchy = nodeHierarchy(status.nodes, this.lastUpstream);
+    this.changed.fire();
+  }
+
+  /** The manager changed (another cluster profile): menus follow at once. */
+  refreshMenus(): void {
     this.changed.fire();
   }
 
@@ -304,12 +327,13 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
 
   getChildren(element?: ClusterTreeElement): ClusterTreeElement[] {
     const s = this.status;
+    const manager = this.manager();
     if (!element) {
       if (!s) return [];
       // No engine: the welcome content (keyed on pgHaWorkshop.dockerState) says why and what to do.
-      if (!s.docker.ok) return [];
+      if (manager.usesDocker && !s.docker.ok) return [];
       // Nothing exists yet: the view's welcome content (keyed on pgHaWorkshop.clusterState) says what to do.
-      if (s.nodes.every((n) => n.containerState.status === 'missing') && s.pgbouncer.containerState.status === 'missing') return [];
+      if (manager.usesDocker && s.nodes.every((n) => n.containerState.status === 'missing') && s.pgbouncer.containerState.status === 'missing') return [];
       // Restricted Mode: the first row says why the commands are off and offers to trust the folder.
       const restricted: ClusterTreeElement[] = vscode.workspace.isTrusted
         ? []
@@ -317,16 +341,18 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
       return [
         ...restricted,
         ...s.alerts.map((alert): ClusterTreeElement => ({ kind: 'alert', alert })),
-        ...s.nodes.map((n): ClusterTreeElement => ({ kind: 'node', key: n.key })),
-        { kind: 'pgbouncer' },
-        ...(this.backups ? [{ kind: 'backups' } as const] : []),
+        ...this.hierarchy.roots.map((key): ClusterTreeElement => ({ kind: 'node', key })),
+        ...(manager.usesDocker ? [{ kind: 'pgbouncer' } as const] : []),
+        ...(this.backups && manager.usesDocker ? [{ kind: 'backups' } as const] : []),
       ];
     }
     if (!s) return [];
     switch (element.kind) {
       case 'node': {
         const n = s.nodes.find((x) => x.key === element.key);
-        return n ? nodeDetails(n, s) : [];
+        // The nodes that stream from this one first, then its own figures.
+        const downstream = (this.hierarchy.children.get(element.key) ?? []).map((key): ClusterTreeElement => ({ kind: 'node', key }));
+        return n ? [...downstream, ...nodeDetails(n, s)] : [];
       }
       case 'pgbouncer':
         return pgbouncerDetails(s.pgbouncer, s);
@@ -339,7 +365,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
     }
   }
 
-  getParent(): undefined {
+  /** A node's parent is the node it streams from (so reveal() finds a nested replica). */
+  getParent(element: ClusterTreeElement): ClusterTreeElement | undefined {
+    if (element.kind !== 'node') return undefined;
+    for (const [up, downs] of this.hierarchy.children) if (downs.includes(element.key)) return { kind: 'node', key: up };
     return undefined;
   }
 
@@ -348,14 +377,16 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
     switch (e.kind) {
       case 'node': {
         const n = s!.nodes.find((x) => x.key === e.key)!;
-        const item = new vscode.TreeItem(n.container, vscode.TreeItemCollapsibleState.Collapsed);
+        // Expanded when it has nodes under it, so the topology is visible at a glance.
+        const hasDownstream = (this.hierarchy.children.get(n.key) ?? []).length > 0;
+        const item = new vscode.TreeItem(n.name, hasDownstream ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `node:${n.key}`;
         item.description = nodeDescription(n, s!);
         item.tooltip = nodeTooltip(n, s!);
         item.iconPath = nodeIcon(n);
-        const role = n.role === 'primary' ? 'primary' : n.role === 'down' || n.role === 'starting' || n.role === 'unreachable' ? (this.lastRole.get(n.key) ?? 'unknown') : 'replica';
-        item.contextValue = `node.${role}.${n.containerState.status === 'running' ? 'running' : 'stopped'}`;
-        item.accessibilityInformation = { label: `${n.container}, ${item.description}` };
+        const lastRole: RememberedRole = this.lastRole.get(n.key) ?? 'unknown';
+        item.contextValue = nodeContextValue(this.manager(), n, lastRole);
+        item.accessibilityInformation = { label: `${n.name}, ${item.description}` };
         return item;
       }
       case 'pgbouncer': {
@@ -366,7 +397,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
         item.tooltip = pgbouncerTooltip(b, s!);
         const color = b.health === 'ok' ? 'charts.purple' : HEALTH_COLOR[b.health];
         item.iconPath = new vscode.ThemeIcon(b.health === 'pending' ? 'loading~spin' : 'plug', color ? new vscode.ThemeColor(color) : undefined);
-        item.contextValue = `pgbouncer.${b.containerState.status === 'running' ? 'running' : 'stopped'}`;
+        item.contextValue = pgbouncerContextValue(this.manager(), b);
         return item;
       }
       case 'backups': {
@@ -418,7 +449,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
 
 /** "primary, replica1": the nodes an alert concerns, short. */
 export function alertNodes(a: Alert, status: ClusterStatus): string {
-  return a.nodes.map((k) => (status.nodes.find((n) => n.key === k)?.service ?? k).replace(/^postgres-/, '')).join(', ');
+  return a.nodes.map((k) => (status.nodes.find((n) => n.key === k)?.name ?? k).replace(/^(.*-)?postgres-/, '')).join(', ');
 }
 
 export function alertTitle(a: Alert): string {

@@ -15,7 +15,7 @@ export const CLUSTER_VIEW_ID = 'pgHaWorkshop.cluster';
 const NOTIFY: ReadonlySet<Alert['kind']> = new Set(['lagOverThreshold', 'slotRetainedWal', 'timelineDivergence', 'tooFewStreamingReplicas']);
 
 export function registerClusterView(context: vscode.ExtensionContext, services: Services): void {
-  const tree = new ClusterTreeProvider();
+  const tree = new ClusterTreeProvider(() => services.manager());
   const view = vscode.window.createTreeView(CLUSTER_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const bar = createClusterStatusBar();
   services.clusterTree = tree as vscode.TreeDataProvider<unknown>;
@@ -31,9 +31,13 @@ export function registerClusterView(context: vscode.ExtensionContext, services: 
     const sb = s.alerts.find((a) => a.kind === 'splitBrain');
     view.message = sb ? `${alertTitle(sb)}: ${sb.message}` : undefined;
 
-    const ctx = `${s.clusterState}|${s.docker.ok ? 'running' : s.docker.problem}|${s.splitBrain}|${s.primary ?? ''}`;
+    const manager = services.manager();
+    const ctx = `${s.clusterState}|${s.docker.ok ? 'running' : s.docker.problem}|${s.splitBrain}|${s.primary ?? ''}|${manager.kind}|${manager.readOnly}`;
     if (ctx !== lastContext) {
       lastContext = ctx;
+      // Title-bar menus and the welcome content follow the kind of cluster and whether it may change.
+      void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.clusterKind', manager.kind);
+      void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.readOnly', manager.readOnly);
       void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.clusterState', s.clusterState);
       void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.dockerState', s.docker.ok ? 'running' : s.docker.problem);
       void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.splitBrain', s.splitBrain);
@@ -53,6 +57,16 @@ export function registerClusterView(context: vscode.ExtensionContext, services: 
     }
   };
   context.subscriptions.push(services.monitor.onDidChange(render));
+  // Which cluster the view shows: its title says so, and the menus follow its manager at once.
+  const showProfile = () => {
+    const p = services.attached();
+    view.description = p ? `${p.label} · ${p.lab ? t('lab') : t('read-only')}` : undefined;
+    void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.clusterKind', services.manager().kind);
+    void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.readOnly', services.manager().readOnly);
+    tree.refreshMenus();
+  };
+  showProfile();
+  context.subscriptions.push(services.onDidChangeCluster(showProfile));
   // Trusting the folder removes the Restricted Mode row at once.
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => tree.current && tree.update(tree.current)));
   if (services.backups) context.subscriptions.push(services.backups.onDidChange((b) => tree.updateBackups(b)));

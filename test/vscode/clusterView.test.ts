@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Services } from '../../src/services';
 import { statusBarText } from '../../src/views/statusBar';
 import { waitFor } from '../support/cluster';
-import { activateExtension, clusterUpWithRetry } from './host';
+import { activateExtension, clusterUpWithRetry, treeNodeItems } from './host';
 
 interface Outcome {
   ok: boolean;
@@ -35,8 +35,10 @@ async function rows(parent?: unknown): Promise<Row[]> {
   );
 }
 
+/** A node's (or PgBouncer's) row wherever it is nested: replicas sit under their upstream. */
 async function rowOf(container: string): Promise<Row | undefined> {
-  return (await rows()).find((r) => r.label === container);
+  const found = (await treeNodeItems(api.clusterTree!)).find((r) => r.label === container);
+  return found ? { element: found.element, item: found.item, label: found.label, description: String(found.item.description ?? ''), contextValue: found.item.contextValue ?? '' } : undefined;
 }
 
 const topo = () => api.topology();
@@ -74,21 +76,36 @@ suite('Cluster view and node commands', function () {
     });
   });
 
-  test('one item per node plus PgBouncer: container names, role descriptions, context values for the menus', async () => {
+  test('one item per node plus PgBouncer, replicas nested under their upstream: names, role descriptions, context values for the menus', async () => {
     // The Backups item (Demo 9) follows the nodes once its first look at the backup volume is done.
-    const all = (await rows()).filter((r) => r.contextValue !== 'backups');
-    const labels = all.map((r) => r.label);
-    assert.deepStrictEqual(labels, [name('primary'), name('replica1'), name('replica2'), name('pgbouncer')]);
-    const p = all[0];
+    const top = (await rows()).filter((r) => r.contextValue !== 'backups');
+    assert.deepStrictEqual(
+      top.map((r) => r.label),
+      [name('primary'), name('pgbouncer')],
+    );
+    const nested = await treeNodeItems(api.clusterTree!);
+    assert.deepStrictEqual(
+      nested.map((r) => [r.label, r.depth]),
+      [
+        [name('primary'), 0],
+        [name('replica1'), 1],
+        [name('replica2'), 1],
+        [name('pgbouncer'), 0],
+      ],
+    );
+    const p = (await rowOf(name('primary')))!;
     assert.match(p.description, /^primary · TL \d+$/);
-    assert.strictEqual(p.contextValue, 'node.primary.running');
-    for (const r of all.slice(1, 3)) {
+    assert.match(p.contextValue, /^node\.primary\.running .*\bcan-fence\b/);
+    assert.doesNotMatch(p.contextValue, /\bcan-promote\b/);
+    assert.strictEqual(p.item.collapsibleState, vscode.TreeItemCollapsibleState.Expanded, 'a node with replicas under it is expanded');
+    for (const r of [(await rowOf(name('replica1')))!, (await rowOf(name('replica2')))!]) {
       // Role and bytes behind, never negative; the time lag is in the tooltip.
       assert.match(r.description, /^replica · \d+(\.\d)? (B|kB|MB)$/);
-      assert.strictEqual(r.contextValue, 'node.replica.running');
+      assert.match(r.contextValue, /^node\.replica\.running .*\bcan-promote\b/);
     }
-    assert.strictEqual(all[3].contextValue, 'pgbouncer.running');
-    assert.match(all[3].description, new RegExp(`→ ${name('primary')}`));
+    const b = top[1];
+    assert.match(b.contextValue, /^pgbouncer\.running .*\bcan-stop\b/);
+    assert.match(b.description, new RegExp(`→ ${name('primary')}`));
     const tip = p.item.tooltip as vscode.MarkdownString;
     assert.match(tip.value, /Timeline/);
     assert.match(tip.value, /Slot postgres_replica1/);
@@ -114,7 +131,8 @@ suite('Cluster view and node commands', function () {
     assert.strictEqual(stop.ok, true, stop.message);
     // "killed" when a starved machine made docker stop escalate to SIGKILL after its 10 s grace.
     const r = await waitRow('replica2', (x) => x.description === 'stopped' || x.description === 'killed', 'replica2 stopped', 15_000);
-    assert.strictEqual(r.contextValue, 'node.replica.stopped', 'a stopped replica keeps its replica menus');
+    assert.match(r.contextValue, /^node\.replica\.stopped .*\bcan-start\b/, 'a stopped replica keeps its replica menus');
+    assert.doesNotMatch(r.contextValue, /\bcan-(stop|promote)\b/);
     const start = await run('pgHaWorkshop.startNode', 'replica2');
     assert.strictEqual(start.ok, true, start.message);
     await waitRow('replica2', (x) => /^replica · /.test(x.description), 'replica2 streaming again', 120_000);
@@ -171,7 +189,7 @@ suite('Cluster view and node commands', function () {
     const promoted = await run('pgHaWorkshop.promoteReplica', 'replica1', { confirm: false });
     assert.strictEqual(promoted.ok, true, promoted.message);
     const r1 = await waitRow('replica1', (x) => /^primary · TL [2-9]/.test(x.description), 'replica1 primary on a new timeline', 15_000);
-    assert.strictEqual(r1.contextValue, 'node.primary.running');
+    assert.match(r1.contextValue, /^node\.primary\.running /);
     assert.match(statusBarText(api.monitor.current).text, new RegExp(name('replica1')));
 
     assert.strictEqual((await run('pgHaWorkshop.startNode', 'primary')).ok, true);

@@ -23,3 +23,19 @@ export async function clusterUpWithRetry(): Promise<void> {
     }
   }
 }
+
+/**
+ * Every item of the cluster view that is a node or PgBouncer, depth first: replicas are nested
+ * under the node they stream from, so a flat list needs a walk. `depth` 0 is the top level.
+ */
+export async function treeNodeItems(tree: vscode.TreeDataProvider<unknown>, parent?: unknown, depth = 0): Promise<{ element: unknown; item: vscode.TreeItem; label: string; depth: number }[]> {
+  const out: { element: unknown; item: vscode.TreeItem; label: string; depth: number }[] = [];
+  for (const element of ((await tree.getChildren(parent)) ?? []) as unknown[]) {
+    const kind = (element as { kind?: string }).kind;
+    if (kind !== 'node' && kind !== 'pgbouncer') continue;
+    const item = await tree.getTreeItem(element);
+    out.push({ element, item, label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''), depth });
+    if (kind === 'node') out.push(...(await treeNodeItems(tree, element, depth + 1)));
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/services';
 import { waitFor } from '../support/cluster';
-import { clusterUpWithRetry } from './host';
+import { clusterUpWithRetry, treeNodeItems } from './host';
 
 const EXTENSION_ID = 'pg-ha-workshop.pg-ha-workshop';
 
@@ -53,8 +53,7 @@ suite('Packaged extension (.vsix)', function () {
     const tree = api.clusterTree!;
     const t = api.topology();
     const labels = await waitFor(async () => {
-      const items = await Promise.all(((await tree.getChildren()) ?? []).map(async (e) => tree.getTreeItem(e)));
-      const rows = items.map((i) => `${typeof i.label === 'string' ? i.label : i.label?.label} ${String(i.description ?? '')}`);
+      const rows = (await treeNodeItems(tree)).map((i) => `${i.label} ${String(i.item.description ?? '')}`);
       return rows.some((r) => r.startsWith(`${t.nodes[0].container} primary`)) && rows.filter((r) => / replica · /.test(r)).length === 2 ? rows : undefined;
     }, 120_000, 'the tree to show a primary and two replicas');
     assert.ok(labels.some((l) => l.startsWith(t.pgbouncer.container)), labels.join('; '));

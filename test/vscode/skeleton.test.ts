@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { DockerState } from '../../src/dockerStatus';
 import type { Services } from '../../src/services';
 import { clusterUp, waitFor } from '../support/cluster';
+import { treeNodeItems } from './host';
 
 const EXTENSION_ID = 'pg-ha-workshop.pg-ha-workshop';
 const PREFIX = 'pgHaWorkshop.';
@@ -196,8 +197,7 @@ suite('Extension skeleton', function () {
       async () => {
         const tree = api.clusterTree;
         if (!tree) return undefined;
-        const items = await Promise.all(((await tree.getChildren()) ?? []).map(async (e) => tree.getTreeItem(e)));
-        const ls = items.map((i) => (typeof i.label === 'string' ? i.label : (i.label?.label ?? ''))).filter((l) => expected.includes(l));
+        const ls = (await treeNodeItems(tree)).map((i) => i.label).filter((l) => expected.includes(l));
         return ls.length === expected.length ? ls.sort() : undefined;
       },
       30_000,
