@@ -4,6 +4,7 @@
 // the running write load's ledger).
 import * as vscode from 'vscode';
 import { failover, FailoverError, surveyCluster, type CandidateInfo, type FailoverResult, type FencingMode } from '../core/failover';
+import type { SyncGuardRefusal } from '../core/syncGuard';
 import { renderFailoverReport } from '../core/failoverReport';
 import { formatBytes, formatLag } from '../core/format';
 import type { Services } from '../services';
@@ -20,6 +21,11 @@ export interface FailOverArgs {
   readonly confirm?: boolean;
   /** Accept a candidate that lags more than 1 MB without asking. */
   readonly acceptLag?: boolean;
+  /**
+   * Accept losing acknowledged commits when the primary and its synchronous standby are both lost
+   * (no survivor is proven to have them); without it the failover is refused, or asks when interactive.
+   */
+  readonly acceptDataLoss?: boolean;
   /** Open the report document (default true). */
   readonly openReport?: boolean;
 }
@@ -82,6 +88,25 @@ export async function failOver(services: Services, session: LoadSession, arg?: u
             const pick = await vscode.window.showWarningMessage(
               t('{0} is {1} behind.', c.service, formatBytes(c.behindBytes)),
               { modal: true, detail: t('Promoting it loses the writes it has not replayed (more than 1 MB). Wait until it catches up, pick another replica, or promote it anyway.') },
+              go,
+            );
+            return pick === go;
+          },
+          acceptDataLoss: args.acceptDataLoss === true,
+          confirmDataLoss: async (r: SyncGuardRefusal) => {
+            if (!interactive) return false;
+            const go = t('Accept Data Loss and Promote');
+            const pick = await vscode.window.showWarningMessage(
+              t('The primary and its synchronous standby {0} are both lost.', r.lost.join(', ')),
+              {
+                modal: true,
+                detail: t(
+                  'Every acknowledged commit waited for {0} (synchronous_standby_names = {1}). {2} did not have to confirm them and may miss some: promoting it can lose acknowledged writes for good. Bring {0} back (Start Node) and fail over again to lose nothing, or accept the data loss.',
+                  r.lost.join(', '),
+                  r.requirement.value,
+                  r.survivors.join(', ') || t('No other standby'),
+                ),
+              },
               go,
             );
             return pick === go;

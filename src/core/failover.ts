@@ -6,7 +6,10 @@
 // Order of steps and why:
 //   1 survey          one fresh probe of every node (ClusterStatus); refuse early, change nothing,
 //                     when no replica can take over, on split brain, or when the chosen one lags
-//                     more than maxLagBytes and the caller does not confirm
+//                     more than maxLagBytes and the caller does not confirm, or when synchronous
+//                     replication was on and the primary's synchronous standby is lost with it
+//                     (syncGuard.ts: no survivor is proven to hold every acknowledged commit)
+//                     and the caller does not accept the data loss
 //   2 catch up        (switchover only) wait until the candidate replayed the primary's WAL
 //   3 fence           stop (clean: the standbys receive all WAL first) or kill the old primary; a
 //                     paused (hung) one is killed: it is not down, it would write again on waking.
@@ -18,7 +21,8 @@
 //                     again: a candidate that became primary after all is kept (the failover goes
 //                     on), and the old primary is started again (rollback) only when no node is or
 //                     may become writable; otherwise it stays fenced and the error says so
-//   6 pgbouncer       [databases] host + RELOAD (first: the clients' outage ends here)
+//   6 pgbouncer       [databases] host + RELOAD (first: the clients' outage ends here), beside
+//                     the new primary's synchronous_standby_names (no standby that is gone named)
 //   7 checkpoint      on the new primary (pg_rewind of the old primary needs it)
 //   8 replicas        slot on the new primary + primary_conninfo/primary_slot_name + reload
 //   9 measure         RTO/RPO from the ledger
@@ -45,6 +49,7 @@ import { withOperationLock } from './operationLock';
 import { repointPgBouncer } from './pgbouncer';
 import { probeNode, probePgBouncer, type NodeProbe, type PgBouncerProbe } from './probe';
 import { deriveStatus, type ClusterStatus, type NodeStatus } from './status';
+import { judgeSyncGuard, prefetchPrimaryFacts, readSyncRequirement, type SyncGuardRefusal, type SyncRequirement } from './syncGuard';
 import type { ClusterTopology, NodeKey, PgNodeSpec } from './topology';
 
 export interface FailoverContext {
@@ -82,6 +87,14 @@ export interface FailoverOptions {
   readonly maxLagBytes?: number;
   /** Asked when the candidate is behind more than maxLagBytes; without it the failover is refused. */
   readonly confirmLag?: (c: CandidateInfo, others: readonly CandidateInfo[]) => Promise<boolean>;
+  /**
+   * Synchronous replication and the primary lost with its synchronous standby(s): no survivor is
+   * proven to hold every acknowledged commit, so the failover is refused ('syncStandbyLost') unless
+   * this is true or confirmDataLoss answers true (pg_auto_failover's guard).
+   */
+  readonly acceptDataLoss?: boolean;
+  /** Asked when the guard above would refuse; without it (and without acceptDataLoss) the failover is refused. */
+  readonly confirmDataLoss?: (refusal: SyncGuardRefusal) => Promise<boolean>;
   /** Switchover: wait until the candidate replayed everything the primary wrote before fencing. */
   readonly requireCaughtUp?: boolean;
   /** The load's ledger, for RTO and RPO. */
@@ -105,13 +118,13 @@ export interface FailoverOptions {
 }
 
 export interface FailoverStep {
-  readonly name: 'survey' | 'catchUp' | 'fence' | 'choose' | 'promote' | 'checkpoint' | 'syncConfig' | 'replicas' | 'pgbouncer' | 'measure' | 'rollback';
+  readonly name: 'survey' | 'syncGuard' | 'catchUp' | 'fence' | 'choose' | 'promote' | 'checkpoint' | 'syncConfig' | 'replicas' | 'pgbouncer' | 'measure' | 'rollback';
   readonly ok: boolean;
   readonly ms: number;
   readonly message: string;
 }
 
-export type FailoverProblem = 'noHealthyReplica' | 'splitBrain' | 'badCandidate' | 'candidateBehind' | 'notCaughtUp' | 'fenceFailed' | 'promoteFailed' | 'docker' | 'primaryChanged' | 'cancelled';
+export type FailoverProblem = 'noHealthyReplica' | 'splitBrain' | 'badCandidate' | 'candidateBehind' | 'syncStandbyLost' | 'notCaughtUp' | 'fenceFailed' | 'promoteFailed' | 'docker' | 'primaryChanged' | 'cancelled';
 
 /** Thrown when the failover could not start or was rolled back: `state` says where the cluster is. */
 export class FailoverError extends Error {
@@ -346,6 +359,23 @@ export function parseSyncNames(s: string): { method: 'FIRST' | 'ANY'; num: numbe
   return { method: 'FIRST', num: 1, names: v.split(',').map(unq).filter(Boolean) };
 }
 
+/**
+ * synchronous_standby_names for a freshly promoted node, or undefined when it can stay: the named
+ * standbys minus the node itself and those not left (`alive`); when none of them is left, the other
+ * standbys that are; when no standby is left, '' (asynchronous). Pure.
+ */
+export function syncNamesAfterPromotion(current: string, self: string, alive: readonly string[]): { value: string; why: string } | undefined {
+  const parsed = parseSyncNames(current);
+  if (!parsed || parsed.names.length === 0) return undefined;
+  const gone = parsed.names.filter((n) => n === self || !alive.includes(n));
+  if (gone.length === 0) return undefined;
+  const kept = parsed.names.filter((n) => n !== self && alive.includes(n));
+  const names = kept.length ? kept : alive.filter((n) => n !== self);
+  const others = gone.filter((n) => n !== self);
+  const why = [gone.includes(self) ? 'it named the node itself' : '', others.length ? `${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} not a running standby` : ''].filter(Boolean).join('; ');
+  return { value: names.length ? formatSyncNames(parsed.method, Math.min(parsed.num, names.length), names) : '', why };
+}
+
 export function formatSyncNames(method: 'FIRST' | 'ANY', num: number, names: readonly string[]): string {
   return `${method} ${num} (${names.map((n) => `"${n}"`).join(', ')})`;
 }
@@ -372,9 +402,12 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
     o.onStep?.(s);
   };
   const spec = (k: NodeKey) => t.nodes.find((n) => n.key === k)!;
+  const acceptsLoss = async (r: SyncGuardRefusal) => o.acceptDataLoss === true || (o.confirmDataLoss ? await o.confirmDataLoss(r) : false);
 
   // 1 survey
   let t0 = Date.now();
+  // The synchronous-standby guard's files are read beside the survey (a switchover has a live primary: none needed).
+  const primaryFacts = o.requireCaughtUp ? undefined : prefetchPrimaryFacts(ctx);
   const s = await surveyCluster(ctx);
   if (s.splitBrain) {
     throw new FailoverError(
@@ -429,6 +462,26 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
     }
     warnings.push(`${spec(pre.key).container} was ${formatBytes(pre.behindBytes)} behind when it was chosen (confirmed).`);
     lagConfirmed = true;
+  }
+
+  // The synchronous-standby guard: only when the old primary is lost (not answering as a primary);
+  // a primary that answers gave its current LSN, and the lag limit above judged against it.
+  const primaryLost = !(old && s.writable.includes(old.key));
+  let syncReq: SyncRequirement | undefined;
+  let lostPrimaryService: string | undefined;
+  let dataLossAccepted = false;
+  if (primaryLost) {
+    t0 = Date.now();
+    const read = await readSyncRequirement(ctx, s, standbys.map((n) => n.key), old?.key, primaryFacts);
+    syncReq = read.requirement;
+    lostPrimaryService = read.lostPrimary ?? old?.service;
+    const refusal = judgeSyncGuard(syncReq, standbys.map((n) => n.service), lostPrimaryService);
+    if (refusal) {
+      if (!(await acceptsLoss(refusal))) throw new FailoverError(refusal.message, 'syncStandbyLost', 'unchanged', steps);
+      dataLossAccepted = true;
+      warnings.push(`Data loss accepted: ${refusal.lost.join(', ')} (synchronous) ${refusal.lost.length === 1 ? 'was' : 'were'} lost with the primary; acknowledged commits that ${refusal.survivors.join(', ') || 'the survivors'} did not receive are gone.`);
+    }
+    step('syncGuard', true, t0, syncReq ? `synchronous replication (${syncReq.value}, from ${syncReq.source}): ${refusal ? 'no survivor is proven to hold every acknowledged commit; data loss accepted' : 'a synchronous standby survives'}` : 'asynchronous replication (no synchronous_standby_names)');
   }
 
   // 2 catch up (switchover)
@@ -544,6 +597,15 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
       }
       warnings.push(`${spec(judged.key).container} was ${formatBytes(judged.behindBytes)} behind when it was promoted (confirmed).`);
     }
+    // The guard again on the standbys that answer now: a synchronous standby may have died meanwhile.
+    if (primaryLost && !dataLossAccepted) {
+      const refusal = judgeSyncGuard(syncReq, pos.map((p) => p.service), lostPrimaryService);
+      if (refusal && !(await acceptsLoss(refusal))) {
+        await rollback();
+        throw new FailoverError(`${refusal.message} (${restoredState()})`, 'syncStandbyLost', restoredState(), steps);
+      }
+      if (refusal) warnings.push(`Data loss accepted: ${refusal.lost.join(', ')} (synchronous) stopped answering during the failover.`);
+    }
   }
   step('choose', true, t0, `${spec(chosen.key).container} (${because}; replay ${chosen.replayLsn})`);
   const np = spec(chosen.key);
@@ -594,29 +656,39 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   }
   const promotedAt = Date.now();
 
-  // Synchronous replication: a new primary that would wait for itself would hang every commit.
-  t0 = Date.now();
-  try {
-    const [row] = await sql<{ s: string }>(ctx, np.hostPort, "SELECT current_setting('synchronous_standby_names') AS s");
-    const parsed = parseSyncNames(row?.s ?? '');
-    if (parsed && parsed.names.includes(np.service)) {
-      const rest = parsed.names.filter((n) => n !== np.service);
-      const others = t.nodes.filter((n) => n.key !== np.key && n.key !== old?.key).map((n) => n.service);
-      const names = rest.length ? rest : others;
-      const value = names.length ? formatSyncNames(parsed.method, Math.min(parsed.num, names.length), names) : '';
-      await sql(ctx, np.hostPort, `ALTER SYSTEM SET synchronous_standby_names = ${quoteLiteral(value)}`);
-      await sql(ctx, np.hostPort, 'SELECT pg_reload_conf()');
-      warnings.push(`synchronous_standby_names on ${np.container} named the node itself; now '${value}'.`);
-      step('syncConfig', true, t0, `synchronous_standby_names = '${value}' on ${np.container}`);
+  // Synchronous replication: a new primary whose synchronous_standby_names name itself or only
+  // standbys that are gone would hang every commit. Name the standbys that are left; none left:
+  // asynchronous until one rejoins (pg_auto_failover's wait_primary, Patroni's non-strict mode).
+  // It runs beside the PgBouncer repoint (6): a commit that arrives first waits until the reload
+  // releases it, so neither waits for the other (each new connection costs a fork and SCRAM).
+  const syncConfig = async (): Promise<void> => {
+    const t1 = Date.now();
+    try {
+      const alive = s.nodes.filter((n) => n.key !== np.key && n.key !== old?.key && isStandby(n) && n.containerState.status === 'running').map((n) => n.service);
+      await withNodeClient(
+        t,
+        np.hostPort,
+        async (c) => {
+          const [row] = (await c.query<{ s: string }>("SELECT current_setting('synchronous_standby_names') AS s")).rows;
+          const next = syncNamesAfterPromotion(row?.s ?? '', np.service, alive);
+          if (!next) return;
+          await c.query(`ALTER SYSTEM SET synchronous_standby_names = ${quoteLiteral(next.value)}`);
+          await c.query('SELECT pg_reload_conf()');
+          warnings.push(`synchronous_standby_names on ${np.container} was '${row?.s ?? ''}' (${next.why}); now '${next.value}'${next.value ? '' : ': the new primary runs asynchronously until a standby rejoins, then set synchronous replication again'}.`);
+          step('syncConfig', true, t1, `synchronous_standby_names = '${next.value}' on ${np.container} (${next.why})`);
+        },
+        { database: 'postgres', connectTimeoutMs: 10_000, queryTimeoutMs: 15_000 },
+      );
+    } catch (e) {
+      step('syncConfig', false, t1, `could not check synchronous_standby_names: ${classifyPgError(e).message}`);
     }
-  } catch (e) {
-    step('syncConfig', false, t0, `could not check synchronous_standby_names: ${classifyPgError(e).message}`);
-  }
+  };
 
   // 6 PgBouncer, right after the promotion: clients through it wait for nothing else
   let pgbouncer: FailoverResult['pgbouncer'];
-  if (o.repointPgBouncer ?? true) {
-    t0 = Date.now();
+  const repointBouncer = async (): Promise<void> => {
+    if (!(o.repointPgBouncer ?? true)) return;
+    const t1 = Date.now();
     try {
       const r = await repointPgBouncer({ topology: t, containers: ctx.containers }, np.service);
       pgbouncer = { ok: true, message: r.changed ? `PgBouncer now sends ${t.superuser.database} to ${np.service} (was ${r.from.join(', ')}; RELOAD)` : `PgBouncer already pointed at ${np.service}` };
@@ -624,8 +696,9 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
       pgbouncer = { ok: false, message: e instanceof Error ? e.message : String(e) };
       warnings.push(pgbouncer.message);
     }
-    step('pgbouncer', pgbouncer.ok, t0, pgbouncer.message);
-  }
+    step('pgbouncer', pgbouncer.ok, t1, pgbouncer.message);
+  };
+  await Promise.all([syncConfig(), repointBouncer()]);
 
   // 7 checkpoint
   t0 = Date.now();

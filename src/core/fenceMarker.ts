@@ -13,6 +13,7 @@
 // API (no vscode):
 //   markFenced(ctx, node, reason)   writes the mark (node stopped or running)
 //   readFence(ctx, node)            → FenceMark | undefined
+//   readDataDirFile(ctx, node, f)   → a file of the node's data directory (stopped or running)
 //   liftFence(ctx, node)            the next start runs PostgreSQL as it is
 //   fencedNodes(ctx)                → the fenced nodes of the cluster (Start Cluster asks about them)
 //   FENCE_FILE                      its name in PGDATA
@@ -68,7 +69,7 @@ export function parseFenceMark(text: string): FenceMark | undefined {
   return { at: Number.isNaN(at) ? 0 : at, reason: (Number.isNaN(at) ? text : rest.join('\n')).trim() };
 }
 
-function containerOf(ctx: NodeActionContext, node: NodeKey | string): string {
+function containerOf(ctx: Pick<NodeActionContext, 'topology'>, node: NodeKey | string): string {
   const n = ctx.topology.nodes.find((x) => x.key === node || x.service === node || x.container === node);
   if (!n) throw new Error(`"${node}" is not a PostgreSQL node of this cluster.`);
   return n.container;
@@ -88,11 +89,20 @@ export async function liftFence(ctx: NodeActionContext, node: string): Promise<v
 }
 
 export async function readFence(ctx: NodeActionContext, node: string): Promise<FenceMark | undefined> {
+  const text = await readDataDirFile(ctx, node, FENCE_FILE);
+  return text === undefined ? undefined : parseFenceMark(text);
+}
+
+/**
+ * A file of the node's data directory through the engine's archive API (works on a stopped
+ * container, like `docker cp`); undefined when the file does not exist.
+ */
+export async function readDataDirFile(ctx: Pick<NodeActionContext, 'topology' | 'containers'>, node: string, file: string): Promise<string | undefined> {
   try {
-    const stream = await ctx.containers.docker.getContainer(containerOf(ctx, node)).getArchive({ path: `${DATA_DIR}/${FENCE_FILE}` });
+    const stream = await ctx.containers.docker.getContainer(containerOf(ctx, node)).getArchive({ path: `${DATA_DIR}/${file}` });
     const chunks: Buffer[] = [];
     for await (const c of stream as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
-    return parseFenceMark(firstFileOfTar(Buffer.concat(chunks)) ?? '');
+    return firstFileOfTar(Buffer.concat(chunks)) ?? '';
   } catch (e) {
     const code = typeof e === 'object' && e !== null && 'statusCode' in e ? Number((e as { statusCode: unknown }).statusCode) : undefined;
     if (code === 404) return undefined;

@@ -5,6 +5,7 @@
 //   npm run drills -- [--repeat N] [--only NAME,NAME] [--quick] [--out DIR] [--list]
 //   npm run drills -- --check .cache/drills/kill-primary-sync-….jsonl
 import { parseArgs } from 'node:util';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Containers, createDockerClient } from '../../docker/engine';
 import { percentile } from '../ledger';
@@ -124,7 +125,9 @@ async function main(): Promise<void> {
       const started = Date.now();
       const run = await runDrill(ctx, d, { historyDir: out, onProgress: v.verbose ? undefined : (p) => p.phase !== 'note' && p.phase !== 'step' && process.stdout.write(`  ${p.message}\n`) });
       runs.push(run);
-      console.log(`[${i}/${repeat}] ${d.name}: ${run.passed ? 'PASS' : 'FAIL'} in ${Math.round((Date.now() - started) / 1000)} s — ${run.report.verdict}; RTO ${run.report.rto ? `${run.report.rto.ms} ms` : 'n/a'}`);
+      // The machine's load beside each result: time bounds mean little on a host that is busy elsewhere.
+      const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+      console.log(`[${i}/${repeat}] ${d.name}: ${run.passed ? 'PASS' : 'FAIL'} in ${Math.round((Date.now() - started) / 1000)} s — ${run.report.verdict}; RTO ${run.report.rto ? `${run.report.rto.ms} ms` : 'n/a'}; load average ${load}`);
       for (const e of run.expectations) console.log(`    ${e.ok ? 'ok  ' : e.known ? 'KNOWN' : 'FAIL'} ${e.text}: ${e.detail}${e.known ? ` [${e.known}]` : ''}`);
       if (run.historyFile) console.log(`    history: ${path.relative(process.cwd(), run.historyFile)}`);
     }

@@ -249,9 +249,11 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
           const r = await failover(ctx, {
             candidate: step.candidate ? resolve(step.candidate).node?.key : undefined,
             fencing: step.fencing ?? 'kill',
+            // Accepting data loss covers both guards: a candidate beyond the lag limit, and no survivor proven to hold every acknowledged commit.
             confirmLag: step.acceptDataLoss ? async () => true : undefined,
+            acceptDataLoss: step.acceptDataLoss,
             onStep: (s) => {
-              progress('step', `   ${s.name}: ${s.message}`);
+              progress('step', `   ${s.name} (${s.ms} ms): ${s.message}`);
               // The 'choose' step's message starts with the chosen node's container name.
               if (s.name === 'choose') {
                 const chosen = t.nodes.find((x) => s.message.startsWith(`${x.container} `));
@@ -271,7 +273,7 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
           break;
         }
         case 'switchover': {
-          const r = await switchover(ctx, { candidate: step.candidate ? resolve(step.candidate).node?.key : undefined, onStep: (s) => progress('step', `   ${s.name}: ${s.message}`) });
+          const r = await switchover(ctx, { candidate: step.candidate ? resolve(step.candidate).node?.key : undefined, onStep: (s) => progress('step', `   ${s.name} (${s.ms} ms): ${s.message}`) });
           failovers.push(r.failover);
           refs.oldPrimary = r.failover.oldPrimary?.key;
           refs.newPrimary = r.failover.newPrimary.key;

@@ -43,7 +43,7 @@ export type DrillStep =
       readonly node?: NodeRef;
       readonly fencing?: 'kill' | 'stop';
       readonly candidate?: NodeRef;
-      /** failover: confirm a candidate that lags beyond the limit (accept the loss). */
+      /** failover: accept the data loss: a candidate beyond the lag limit, or no survivor proven to hold every acknowledged commit (synchronous standby lost). */
       readonly acceptDataLoss?: boolean;
       /** set-sync: the new synchronous_standby_names ('' = asynchronous). */
       readonly sync?: string;
