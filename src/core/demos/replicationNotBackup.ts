@@ -153,7 +153,9 @@ export async function replicationNotBackup(ctx: DemoContext): Promise<DemoResult
     const dumpStartedAt = Date.now();
     const dumpFile = await dumpDatabase(bctx);
     const dump = { name: dumpFile.name, ms: Date.now() - t0, bytes: dumpFile.sizeBytes };
-    await acked(load.ledger.acked + LOAD_RATE * 2);
+    // Way (a) gives back what the delayed replica replayed up to PAUSE_MARGIN_MS before the mistake:
+    // the load must have run longer than that, or there is nothing before its target to check.
+    await acked(Math.max(load.ledger.acked + LOAD_RATE * 2, Math.ceil((LOAD_RATE * (PAUSE_MARGIN_MS + 4000)) / 1000)));
 
     // The mistake.
     phase = 'mistake';
