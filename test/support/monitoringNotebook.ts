@@ -28,6 +28,7 @@ export const MONITORING_CELL_COLUMNS: readonly (readonly (readonly string[])[])[
   [['id', 'name', 'email', 'created_at']],
   [['database', 'user', 'cl_active', '…']],
   [['database', 'total_xact_count', '…']],
+  [['cluster_name', 'in_recovery', 'timeline', 'synchronous_standby_names', 'config_file']],
 ];
 
 /** True when `actual` matches `expected` (exactly, or as a prefix when expected ends with '…'). */
