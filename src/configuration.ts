@@ -2,7 +2,7 @@
 // compose file and shell scripts read too): a setting left empty keeps the environment's value.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { patroniTopologyFromEnv } from './core/patroni/topology';
+import { patroniTopologyFromEnv, type PatroniTopology } from './core/patroni/topology';
 import { topologyFromEnv, type ClusterTopology } from './core/topology';
 
 /**
@@ -31,8 +31,13 @@ export function topologyFromSettings(env: NodeJS.ProcessEnv = process.env): Clus
   // The Patroni profile: the same PostgreSQL nodes and ports (probes, load, notebook unchanged);
   // its entry point is HAProxy instead of PgBouncer.
   if (clusterProfileSetting(env) === 'patroni') {
-    if (setting('patroniImage')) merged.PGHA_PATRONI_IMAGE = setting('patroniImage');
-    return patroniTopologyFromEnv(merged).cluster;
+    return patroniTopologyFromSettings(merged).cluster;
   }
   return topologyFromEnv(merged, composeFile);
+}
+
+/** The Patroni profile's topology from settings (pgHaWorkshop.patroniImage) over `env`. */
+export function patroniTopologyFromSettings(env: NodeJS.ProcessEnv = process.env): PatroniTopology {
+  const image = vscode.workspace.getConfiguration('pgHaWorkshop').get<string>('patroniImage', '').trim();
+  return patroniTopologyFromEnv(image ? { ...env, PGHA_PATRONI_IMAGE: image } : env);
 }

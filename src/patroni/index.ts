@@ -13,7 +13,8 @@ import { composeDown, composeUp } from '../docker/compose';
 import { patroniTopologyEnv } from '../core/patroni/topology';
 import type { Services } from '../services';
 import { renderDemo8Report, type ComparedRun } from './demo8';
-import { clusterProfile, patroniTopologyFromSettings, setClusterProfile } from './settings';
+import { clusterProfileSetting, patroniTopologyFromSettings } from '../configuration';
+import { setClusterProfile } from './settings';
 import { PatroniTreeProvider, type PatroniTreeElement } from './tree';
 
 const t = vscode.l10n.t;
@@ -89,12 +90,12 @@ export function registerPatroni(context: vscode.ExtensionContext, services: Serv
     tree,
     view,
     monitor.onDidChange((s) => void render(s)),
-    view.onDidChangeVisibility((e) => (e.visible || clusterProfile() === 'patroni' ? monitor.start() : monitor.stop())),
+    view.onDidChangeVisibility((e) => (e.visible || clusterProfileSetting() === 'patroni' ? monitor.start() : monitor.stop())),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('pgHaWorkshop')) monitor.configure({ topology: topology() });
     }),
   );
-  if (clusterProfile() === 'patroni' || view.visible) setTimeout(() => monitor.start(), 0);
+  if (clusterProfileSetting() === 'patroni' || view.visible) setTimeout(() => monitor.start(), 0);
 
   /** Runs `f`, logs, and turns any error into a message (never rejects). */
   const run = async <T>(what: string, f: () => PromiseLike<T>): Promise<PatroniOutcome<T>> => {
