@@ -137,23 +137,57 @@ interface StreamExecResult {
   readonly cancelled: boolean;
 }
 
-let execSeq = 0;
+/** Runs a shell script in the container as postgres and resolves when it has ended (never rejects). */
+async function runToEnd(c: Docker.Container, script: string): Promise<void> {
+  try {
+    const k = await c.exec({ Cmd: ['/bin/sh', '-c', script], User: 'postgres', AttachStdout: true, AttachStderr: true });
+    const s = await k.start({ hijack: true, stdin: false });
+    await new Promise<void>((resolve) => {
+      s.on('end', () => resolve());
+      s.on('close', () => resolve());
+      s.on('error', () => resolve());
+      s.resume();
+    });
+  } catch {
+    // The container is gone: so is the process.
+  }
+}
 
+const shQuote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A POSIX sh script (the postgres image has no procps) that stops every process whose command
+ * line is exactly argv, forks included (pg_basebackup -X stream forks its WAL streamer, which holds
+ * the connection open): SIGTERM, again for late forks, SIGKILL after 5 s, until none is left (10 s).
+ */
+export function stopProcessesScript(argv: readonly string[]): string {
+  const want = shQuote(`${argv.join(' ')} `);
+  return [
+    `want=${want}`,
+    `scan() { for f in /proc/[0-9]*/cmdline; do [ "$(tr '\\0' ' ' < $f 2>/dev/null)" = "$want" ] && { p=\${f#/proc/}; echo \${p%/cmdline}; }; done; }`,
+    `i=0; while [ $i -lt 100 ]; do`,
+    `  pids=$(scan); [ -n "$pids" ] || exit 0`,
+    `  if [ $i -lt 50 ]; then kill -TERM $pids 2>/dev/null; else kill -KILL $pids 2>/dev/null; fi`,
+    `  sleep 0.1; i=$((i+1))`,
+    `done`,
+  ].join('\n');
+}
+
+/**
+ * Runs argv in the container as postgres, its output (stdout and stderr) line by line to onLine.
+ * On abort the program is stopped in the container and awaited: killing the `docker exec` client
+ * would leave it running.
+ */
 async function execStreaming(
   docker: Docker,
   container: string,
-  script: string,
+  argv: readonly string[],
   o: { onLine?: (line: string) => void; signal?: AbortSignal; env?: string[] } = {},
 ): Promise<StreamExecResult> {
-  const pidFile = `/tmp/pgha-op-${process.pid}-${++execSeq}.pid`;
+  // Cancelled before it started: nothing to stop, nothing to clean.
+  if (o.signal?.aborted) return { exitCode: -1, output: '', cancelled: true };
   const c = docker.getContainer(container);
-  const exec = await c.exec({
-    Cmd: ['/bin/sh', '-c', `echo $$ > ${pidFile}; ${script}`],
-    AttachStdout: true,
-    AttachStderr: true,
-    User: 'postgres',
-    Env: o.env,
-  });
+  const exec = await c.exec({ Cmd: [...argv], AttachStdout: true, AttachStderr: true, User: 'postgres', Env: o.env });
   const stream = await exec.start({ hijack: true, stdin: false });
   const out = new PassThrough();
   let output = '';
@@ -170,16 +204,11 @@ async function execStreaming(
   out.on('data', onChunk);
   docker.modem.demuxStream(stream, out, out);
   let cancelled = false;
+  let stopping: Promise<void> | undefined;
   const onAbort = () => {
     cancelled = true;
-    // The process group of the shell: pg_basebackup/pg_dump is exec'ed in its place.
-    void c
-      .exec({ Cmd: ['/bin/sh', '-c', `kill -TERM $(cat ${pidFile}) 2>/dev/null`], User: 'postgres' })
-      .then((k) => k.start({ hijack: true, stdin: false }))
-      .then((s) => s.resume())
-      .catch(() => undefined);
+    stopping = runToEnd(c, stopProcessesScript(argv));
   };
-  if (o.signal?.aborted) onAbort();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -187,16 +216,12 @@ async function execStreaming(
       stream.on('close', () => resolve());
       stream.on('error', reject);
     });
+    await stopping;
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
   }
   if (pending.trim()) o.onLine?.(pending);
   const info = await exec.inspect();
-  void c
-    .exec({ Cmd: ['rm', '-f', pidFile], User: 'postgres' })
-    .then((k) => k.start({ hijack: true, stdin: false }))
-    .then((s) => s.resume())
-    .catch(() => undefined);
   return { exitCode: info.ExitCode ?? -1, output, cancelled };
 }
 
@@ -383,6 +408,28 @@ async function run<T>(ctx: BackupContext, what: string, fn: () => Promise<T>): P
   return ctx.lock ? ctx.lock(what, fn) : fn();
 }
 
+/**
+ * After a cancelled base backup the server's walsenders for it (the copy and its WAL stream) end
+ * when they notice the closed socket: wait for that (bounded), so "cancelled" means nothing runs.
+ */
+async function basebackupSendersGone(ctx: BackupContext, hostPort: number, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await withNodeClient(
+      ctx.topology,
+      hostPort,
+      async (c) => Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_replication WHERE application_name = 'pg_basebackup'")).rows[0].n),
+      { database: 'postgres', connectTimeoutMs: 15_000 },
+    ).catch(() => 0);
+    if (n === 0) return;
+    if (Date.now() > until) {
+      ctx.log?.(`cancelled base backup: ${n} pg_basebackup walsender(s) still on the server after ${timeoutMs / 1000} s`);
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
 /** pg_basebackup of the writable node into /backup/base/<stamp> (plain format, WAL streamed, fast checkpoint). */
 export async function takeBaseBackup(ctx: BackupContext, o: OperationOptions = {}): Promise<BaseBackup> {
   return run(ctx, 'take a base backup', async () => {
@@ -393,7 +440,7 @@ export async function takeBaseBackup(ctx: BackupContext, o: OperationOptions = {
     ctx.log?.(`base backup of ${node.container} into ${folder}`);
     o.onProgress?.({ message: `pg_basebackup from ${node.service}`, fraction: 0 });
     // Over the local socket (trust): the container's own server, no password.
-    const r = await execStreaming(ctx.containers.docker, node.container, `exec pg_basebackup -U postgres -D ${folder} -c fast -X stream -P -l pgha-${name.slice(5)} 2>&1`, {
+    const r = await execStreaming(ctx.containers.docker, node.container, ['pg_basebackup', '-U', 'postgres', '-D', folder, '-c', 'fast', '-X', 'stream', '-P', '-l', `pgha-${name.slice(5)}`], {
       signal: o.signal,
       onLine: (l) => {
         const p = parseBasebackupProgress(l);
@@ -402,7 +449,10 @@ export async function takeBaseBackup(ctx: BackupContext, o: OperationOptions = {
     });
     if (r.exitCode !== 0 || r.cancelled) {
       await shell(ctx, node.container, `rm -rf ${folder}`).catch(() => undefined);
-      if (r.cancelled) throw new BackupError(`Base backup cancelled; the partial copy ${folder} was removed. The cluster is unchanged.`, 'cancelled');
+      if (r.cancelled) {
+        await basebackupSendersGone(ctx, node.hostPort);
+        throw new BackupError(`Base backup cancelled; the partial copy ${folder} was removed. The cluster is unchanged.`, 'cancelled');
+      }
       throw failureOf(r.output, 'The base backup', folder);
     }
     const cat = await readBackupCatalog(ctx);
@@ -443,7 +493,7 @@ export async function dumpDatabase(ctx: BackupContext, o: OperationOptions & { d
     const tick = setInterval(() => void poll(), 1000);
     let r: StreamExecResult;
     try {
-      r = await execStreaming(ctx.containers.docker, node.container, `exec pg_dump -U postgres -d ${database} -f ${file} 2>&1`, { signal: o.signal });
+      r = await execStreaming(ctx.containers.docker, node.container, ['pg_dump', '-U', 'postgres', '-d', database, '-f', file], { signal: o.signal });
     } finally {
       clearInterval(tick);
     }

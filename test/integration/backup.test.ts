@@ -185,12 +185,41 @@ describe('Demo 9: backups, WAL archive and point-in-time recovery', { timeout: 1
     assert.equal(await clusterFingerprint(), fp);
   });
 
-  test('Cancel: a base backup cancelled mid-way leaves no partial folder', async () => {
-    const abort = new AbortController();
+  /** Nothing of a cancelled backup runs on: no pg_basebackup in the container, no walsender for it on the server. */
+  async function nothingOfBackupRuns(): Promise<void> {
+    const procs = await containers.exec(primary(), ['sh', '-c', 'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < $f 2>/dev/null; echo; done | grep -c "^pg_basebackup" || true'], { user: 'postgres' });
+    assert.equal(procs.stdout.trim(), '0', 'no pg_basebackup process left in the container');
+    const senders = await query<{ n: string }>('primary', "SELECT count(*) AS n FROM pg_stat_replication WHERE application_name = 'pg_basebackup'");
+    assert.equal(senders[0].n, '0', 'no pg_basebackup walsender left on the primary');
+  }
+
+  test('Cancel: a base backup cancelled before it starts or mid-way leaves no partial folder and nothing running', async (t) => {
     const list = async () => (await containers.exec(primary(), ['ls', '/backup/base'], { user: 'postgres' })).stdout.trim();
     const before = await list();
-    const p = takeBaseBackup(ctx(), { signal: abort.signal, onProgress: () => abort.abort() });
-    await assert.rejects(p, rejects('cancelled', /removed/));
+    // Cancelled at once (the first progress report comes before the copy starts).
+    const early = new AbortController();
+    await assert.rejects(takeBaseBackup(ctx(t), { signal: early.signal, onProgress: () => early.abort() }), rejects('cancelled', /removed/));
     assert.equal(await list(), before, 'no partial backup folder left');
+    await nothingOfBackupRuns();
+    // Cancelled mid-way: a ~150 MB table makes the copy last long enough to be cut.
+    await query('primary', "CREATE TABLE backup_cancel_ballast AS SELECT g, repeat('x', 120) AS pad FROM generate_series(1, 1000000) g");
+    try {
+      const mid = new AbortController();
+      let started = false;
+      const p = takeBaseBackup(ctx(t), {
+        signal: mid.signal,
+        onProgress: (x) => {
+          if (started) return;
+          started = true;
+          setTimeout(() => mid.abort(), 300);
+          t.diagnostic(`cancel 300 ms after: ${x.message ?? ''}`);
+        },
+      });
+      await assert.rejects(p, rejects('cancelled', /removed/));
+      assert.equal(await list(), before, 'no partial backup folder left');
+      await nothingOfBackupRuns();
+    } finally {
+      await query('primary', 'DROP TABLE IF EXISTS backup_cancel_ballast');
+    }
   });
 });
