@@ -12,7 +12,8 @@ import type { PatroniStatus } from '../core/patroni/status';
 import { composeDown, composeUp } from '../docker/compose';
 import { patroniTopologyEnv } from '../core/patroni/topology';
 import type { Services } from '../services';
-import { renderDemo8Report, type ComparedRun } from './demo8';
+import { comparedRuns, renderDemo8Report } from './demo8';
+import type { FailoverMeasures } from '../core/demos/primaryFailover';
 import { clusterProfileSetting, patroniTopologyFromSettings } from '../configuration';
 import { setClusterProfile } from './settings';
 import { PatroniTreeProvider, type PatroniTreeElement } from './tree';
@@ -260,11 +261,16 @@ export function registerPatroni(context: vscode.ExtensionContext, services: Serv
         feature.lastDemo8 = r;
         const passed = r.newLeader !== r.oldLeader && r.rto !== undefined;
         void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.demo8.passed', passed);
-        const d4 = services.demoResults?.get('demo4')?.measures as { rtoMs?: number; rto?: { ms?: number }; lostWrites?: number; rpo?: { lostWrites?: number; acked?: number } } | undefined;
-        const others: ComparedRun[] = [
-          { label: t('Manual failover (Demo 4)'), rtoMs: d4?.rtoMs ?? d4?.rto?.ms, lostWrites: d4?.lostWrites ?? d4?.rpo?.lostWrites, acked: d4?.rpo?.acked, note: t('you: promote, repoint replicas and PgBouncer') },
-          { label: t('Custom watcher (Exercise 4)'), note: t('the workshop\'s script: polls pg_isready, promotes; no fencing, no quorum') },
-        ];
+        const others = comparedRuns(
+          {
+            demo4: t('Manual failover (Demo 4)'),
+            demo4Note: t('you: promote, repoint replicas and PgBouncer'),
+            watcher: t('Custom watcher (Exercise 4)'),
+            watcherNote: t('the workshop\'s script: polls pg_isready, promotes; no fencing, no quorum'),
+          },
+          services.demoResults?.get('demo4')?.measures as Partial<FailoverMeasures> | undefined,
+          services.lastAutoFailover,
+        );
         const md = renderDemo8Report(r, others);
         services.log.info(md);
         if (o.showReport !== false) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'markdown', content: md }), { preview: true });
