@@ -13,7 +13,7 @@ const patroni: LeaderKillResult = {
   fault: 'kill',
   settings: settingsOf({}),
   electionMs: 31_000,
-  rto: { firstFailureAt: 1000, firstSuccessAt: 34_000, ms: 33_000, failedWrites: 12 },
+  rto: { firstFailureAt: 1000, firstSuccessAt: 34_000, ms: 33_000, failedWrites: 12, node: 'postgres-replica1' },
   rpo: { acked: 400, lostWrites: 0, lostRows: 0, lost: [] },
   acked: 400,
   failed: 12,
