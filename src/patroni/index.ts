@@ -10,7 +10,7 @@ import { measureLeaderKill, type LeaderKillResult } from '../core/patroni/leader
 import { DEFAULT_PROFILE, FAST_PROFILE, validatePatroniSettings, settingsOf, type PatroniSettings } from '../core/patroni/settings';
 import type { PatroniStatus } from '../core/patroni/status';
 import { composeDown, composeUp } from '../docker/compose';
-import { patroniTopologyEnv } from '../core/patroni/topology';
+import { containersInTheWay, patroniTopologyEnv } from '../core/patroni/topology';
 import type { Services } from '../services';
 import { comparedRuns, renderDemo8Report } from './demo8';
 import type { FailoverMeasures } from '../core/demos/primaryFailover';
@@ -124,8 +124,24 @@ export function registerPatroni(context: vscode.ExtensionContext, services: Serv
     run('Start Patroni cluster', () =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Starting the Patroni cluster') }, async (progress) => {
         const started = Date.now();
-        await setClusterProfile('patroni');
         const pt = topology();
+        // The workshop cluster uses the same names and ports: stopped first, by the learner's choice.
+        const inTheWay = containersInTheWay(services.topology(), pt);
+        // The Patroni cluster's own containers have the same names: told apart by their image.
+        const present = (
+          await Promise.all(
+            inTheWay.map((name) =>
+              services
+                .docker()
+                .getContainer(name)
+                .inspect()
+                .then((c) => (c.Config.Image === pt.image ? undefined : name))
+                .catch(() => undefined),
+            ),
+          )
+        ).filter((n): n is string => !!n);
+        if (present.length) throw new Error(t('The workshop cluster ({0}) uses the container names and ports of the Patroni cluster. Run PG HA Workshop: Stop Cluster first (its data is kept; Start Cluster brings it back), then Start Patroni Cluster again.', present.join(', ')));
+        await setClusterProfile('patroni');
         monitor.configure({ topology: pt });
         await composeUp(pt.cluster, { docker: services.docker(), env: { ...process.env, ...patroniTopologyEnv(pt) }, onOutput: (line) => progress.report({ message: line.replace(/\s+/g, ' ').slice(0, 120) }) });
         progress.report({ message: t('containers started; waiting for a leader and two streaming replicas…') });

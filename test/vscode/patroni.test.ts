@@ -9,7 +9,7 @@ import type { PatroniTreeElement } from '../../src/patroni/tree';
 import type { PatroniFeature } from '../../src/patroni';
 import { clusterDown } from '../support/cluster';
 import { ensurePatroniImage } from '../support/patroniCluster';
-import { activateExtension } from './host';
+import { activateExtension, clusterUpWithRetry } from './host';
 
 interface Outcome<T = unknown> {
   ok: boolean;
@@ -58,14 +58,25 @@ suite('Patroni (Demo 8)', function () {
     feature = (services as unknown as { patroni: PatroniFeature }).patroni;
     assert.ok(feature, 'the Patroni feature is registered');
     ensurePatroniImage();
-    // The learner's path: the workshop cluster stopped, the Patroni cluster on the same ports.
-    await clusterDown(undefined, { volumes: true });
+    await clusterUpWithRetry();
     await vscode.workspace.getConfiguration('pgHaWorkshop').update('patroniImage', 'pgha-patroni-local:15', vscode.ConfigurationTarget.Global);
   });
 
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('pgHaWorkshop.patroni.stopCluster', { volumes: true });
     await vscode.workspace.getConfiguration('pgHaWorkshop').update('patroniImage', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  test('Start Patroni Cluster while the workshop cluster is there: refused with what to do, nothing started', async () => {
+    const r = (await vscode.commands.executeCommand('pgHaWorkshop.patroni.startCluster')) as Outcome;
+    assert.strictEqual(r.ok, false);
+    assert.match(r.message ?? '', /postgres-primary.*Stop Cluster first/);
+    const etcd = await vscode.commands.executeCommand('pgHaWorkshop.patroni.refresh');
+    assert.ok(etcd, 'the view still answers');
+    const running = (await section('dcs')).filter((d) => /^etcd/.test(d.label) && d.description.startsWith('healthy'));
+    assert.deepStrictEqual(running, [], 'no etcd member was started');
+    // The learner's path: the workshop cluster stopped, then the Patroni cluster on the same ports.
+    await clusterDown(undefined, { volumes: true });
   });
 
   test('Start Patroni Cluster: one leader, two streaming replicas; the view shows the members, the etcd quorum and lock, the settings', async () => {
