@@ -82,7 +82,7 @@ export function createServices(context: vscode.ExtensionContext): Services {
     topology,
     docker: () => docker,
     containers: () => containers,
-    manager: () => (attached ? attachedManager({ lab: attached.profile.lab }) : clusterProfileSetting() === 'patroni' ? patroniClusterManager : composeManager),
+    manager: () => (attached ? attachedManager({ lab: attached.profile.lab, patroni: !!attached.profile.patroniUrl }) : clusterProfileSetting() === 'patroni' ? patroniClusterManager : composeManager),
     attached: () => attached?.profile,
     setAttached: (profile, password) => {
       attached = profile ? { profile, password: password ?? '' } : undefined;

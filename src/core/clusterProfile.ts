@@ -34,7 +34,10 @@ export interface AttachedProfile {
   readonly user: string;
   readonly database: string;
   readonly ssl: SslSettings;
-  /** Patroni REST API of one member (http://host:8008), when the cluster is Patroni-managed. */
+  /**
+   * Patroni REST API of its members (http://host:8008, comma separated), when the cluster is
+   * Patroni-managed: any one reads the cluster; restarting a member needs that member's own.
+   */
   readonly patroniUrl?: string;
   /** The user says this cluster is theirs to break: commands that change it are offered. */
   readonly lab: boolean;

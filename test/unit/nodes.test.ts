@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { attachedManager, composeManager, nodeContextValue, pgbouncerContextValue } from '../../src/core/clusterManager';
+import { patroniUrlsOf } from '../../src/core/patroni/attached';
 import { attachedTopology, parseAttachInput } from '../../src/core/clusterProfile';
 import { clusterNodes, formatAddress, nodeHierarchy, parseAddress } from '../../src/core/nodes';
 import { parseTarget, resolveTarget, targetChoices } from '../../src/notebook/targets';
@@ -110,6 +111,28 @@ test('attached manager: read-only offers the connection string only; a lab adds 
   const external: NodeStatus = { ...r, containerState: { name: r.container, status: 'external' } };
   assert.equal(nodeContextValue(ro, external, 'replica'), 'node.replica.running can-copyConnection', 'an answering attached node runs');
   assert.equal(nodeContextValue(ro, { ...external, role: 'unreachable' }, 'replica'), 'node.replica.stopped can-copyConnection');
+});
+
+test('attached Patroni-managed manager: switchover on a replica and restart, through Patroni; no SQL promote', () => {
+  const s = deriveStatus(healthy.probes, healthy.containers, topology, undefined, at);
+  const external = (k: string): NodeStatus => {
+    const n = s.nodes.find((x) => x.key === k)!;
+    return { ...n, containerState: { name: n.container, status: 'external' } };
+  };
+  for (const lab of [false, true]) {
+    const m = attachedManager({ lab, patroni: true });
+    assert.equal(m.readOnly, false);
+    assert.equal(m.usesDocker, false);
+    assert.deepEqual([...m.nodeOperations(external('replica1'), 'replica')], ['copyConnection', 'switchover', 'restart']);
+    assert.deepEqual([...m.nodeOperations(external('primary'), 'primary')], ['copyConnection', 'restart']);
+    assert.equal(nodeContextValue(m, external('replica1'), 'replica'), 'node.replica.running can-copyConnection can-switchover can-restart');
+  }
+});
+
+test('Patroni REST URLs of a profile: comma or space separated, http:// added, duplicates and trailing slashes dropped', () => {
+  assert.deepEqual(patroniUrlsOf('http://db1:8008/, db2:8008  https://db3:8008,http://db1:8008'), ['http://db1:8008', 'http://db2:8008', 'https://db3:8008']);
+  assert.deepEqual(patroniUrlsOf(undefined), []);
+  assert.deepEqual(patroniUrlsOf(' '), []);
 });
 
 test("the notebook's node picker lists an attached cluster's nodes, any number, and no PgBouncer", () => {
