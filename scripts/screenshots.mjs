@@ -4,6 +4,7 @@
 //   sidebar.png       the PG HA Workshop activity-bar container with the cluster view
 //   notebook.png      the monitoring notebook (cells run when the cluster is up)
 //   walkthrough.png   the getting-started walkthrough, at the step named by --step (default Demo 1)
+//   dashboard.png     the lag dashboard (Exercise 5) after 20 s of samples (with --attach: the attached cluster's)
 //
 //   npm run screenshots                       # build, then all shots
 //   node scripts/screenshots.mjs [--only sidebar,notebook] [--out DIR] [--theme "Default Light Modern"]
@@ -144,6 +145,15 @@ try {
     await sleep(1500);
     await dismissNotifications();
     await shoot('sidebar');
+  }
+
+  if (shots.has('dashboard')) {
+    await command('PG HA Workshop: Exercise 5: Show Replication Lag Dashboard', 0);
+    await page.waitForSelector('iframe.webview', { state: 'attached', timeout: 60_000 });
+    // A sample a second: let the lines grow.
+    await sleep(20_000);
+    await dismissNotifications();
+    await shoot('dashboard');
   }
 
   if (shots.has('notebook')) {
