@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { attachedManager, composeManager, nodeContextValue, pgbouncerContextValue } from '../../src/core/clusterManager';
 import { patroniUrlsOf } from '../../src/core/patroni/attached';
-import { attachedTopology, parseAttachInput } from '../../src/core/clusterProfile';
+import { shortProfileLabel, defaultProfileLabel, attachedTopology, parseAttachInput } from '../../src/core/clusterProfile';
 import { clusterNodes, formatAddress, nodeHierarchy, parseAddress } from '../../src/core/nodes';
 import { parseTarget, resolveTarget, targetChoices } from '../../src/notebook/targets';
 import { deriveStatus, type ContainerSnapshot, type NodeStatus, type ProbeRound } from '../../src/core/status';
@@ -176,4 +176,15 @@ test('Attach input: a host:port list, a libpq URI with several hosts, a keyword 
   assert.throws(() => parseAttachInput('host=db1,db2 port=1,2,3'), /2 hosts but 3 ports/);
   assert.throws(() => parseAttachInput('postgresql://db1/x?sslmode=sometimes'), /sslmode=sometimes is not a libpq sslmode/);
   assert.throws(() => parseAttachInput('  '), /at least one host:port/);
+});
+
+test("a profile's name fits the sidebar: the first node and how many more; a long name is cut at a word with an ellipsis", () => {
+  assert.equal(defaultProfileLabel(['cascade-primary', 'cascade-replica-a', 'cascade-replica-b', 'cascade-cascade', 'cascade-delayed']), 'cascade-primary +4');
+  assert.equal(defaultProfileLabel(['db1']), 'db1');
+  assert.equal(shortProfileLabel('staging'), 'staging');
+  assert.equal(shortProfileLabel('cascade-primary, cascade-replica-a, cascade-replica-b …'), 'cascade-primary…');
+  assert.equal(shortProfileLabel('payments production cluster in eu-west-1'), 'payments production…');
+  const cut = shortProfileLabel('x'.repeat(60));
+  assert.equal(cut.length, 22);
+  assert.ok(cut.endsWith('…'));
 });

@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/services';
-import { cascadeConnectionString, cascadeDown, cascadeUp } from '../support/cascade';
+import { CASCADE_PORTS, cascadeConnectionString, cascadeDown, cascadeUp } from '../support/cascade';
 import { waitFor } from '../support/cluster';
 import { activateExtension, treeNodeItems } from './host';
 
@@ -71,8 +71,16 @@ suite('Attach to Cluster: a five-node cascade, read-only, no Docker involved', f
     const top = ((await api.clusterTree!.getChildren()) ?? []) as { kind: string }[];
     assert.deepStrictEqual(
       top.map((e) => e.kind).filter((k) => k !== 'alert'),
-      ['node'],
+      ['profile', 'node'],
     );
+    // The first row names the cluster, short enough for the sidebar; its tooltip has the whole profile.
+    const profileRow = await api.clusterTree!.getTreeItem(top[0]);
+    assert.ok(String(profileRow.label).length <= 22, `short: ${String(profileRow.label)}`);
+    assert.strictEqual(profileRow.description, '5 nodes · read-only');
+    const tip = (profileRow.tooltip as vscode.MarkdownString).value;
+    for (const port of Object.values(CASCADE_PORTS)) assert.ok(tip.includes(`127.0.0.1:${port}`), `the tooltip lists 127.0.0.1:${port}: ${tip}`);
+    assert.match(tip, /watcher/);
+    assert.match(tip, /sslmode=disable/);
   });
 
   test('a change command is refused with what to do; nothing reaches Docker', async () => {
