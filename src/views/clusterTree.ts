@@ -434,7 +434,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
       case 'profile': {
         const item = new vscode.TreeItem(shortProfileLabel(e.profile.label), vscode.TreeItemCollapsibleState.None);
         item.id = `profile:${e.profile.id}`;
-        item.description = t('{0} nodes · {1}', e.profile.nodes.length, attachedModeText(e.profile));
+        // Short, beside the name (the mode is in the view's title): the rest is in the tooltip.
+        item.description = t('{0} nodes', e.profile.nodes.length);
         item.tooltip = profileTooltip(e.profile);
         item.iconPath = new vscode.ThemeIcon('plug');
         item.contextValue = 'clusterProfile';
