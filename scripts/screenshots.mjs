@@ -11,6 +11,7 @@
 //                                [--width 1400 --height 900] [--no-run-cells] [--locale id]
 //                                [--demos "PG HA Workshop Demo: Check Prerequisites,..."] [--step "Demo 1"] [--prefix id-]
 //                                [--expand "Backups"]   (tree rows to expand in the sidebar shot)
+//                                [--hover "cascade-primary +4"]  (a tree row to hover: its tooltip in the sidebar shot)
 //                                [--attach "postgresql://watcher:pw@127.0.0.1:5432,127.0.0.1:5433/postgres"]
 // --attach runs Attach to Cluster with that connection string (read-only, no Patroni) before the
 // sidebar shot, so the view shows the attached cluster instead of the workshop's.
@@ -42,6 +43,7 @@ const { values: opt } = parseArgs({
     prefix: { type: 'string', default: '' },
     expand: { type: 'string', default: '' },
     attach: { type: 'string', default: '' },
+    hover: { type: 'string', default: '' },
   },
 });
 const shots = new Set(opt.only.split(',').map((s) => s.trim()));
@@ -144,6 +146,13 @@ try {
     }
     await sleep(1500);
     await dismissNotifications();
+    if (opt.hover) {
+      const row = page.locator('.part.sidebar .monaco-list-row', { hasText: opt.hover }).first();
+      await page.mouse.move(700, 600);
+      await row.hover({ timeout: 10_000 }).catch(() => say(`no row "${opt.hover}" to hover`));
+      await page.waitForSelector('.monaco-hover, .workbench-hover', { state: 'visible', timeout: 10_000 }).catch(() => say('no tooltip appeared'));
+      await sleep(1000);
+    }
     await shoot('sidebar');
   }
 
