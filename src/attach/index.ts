@@ -125,7 +125,7 @@ async function attachCluster(services: Services, store: ProfileStore, args: Atta
     rootCert = files[0].fsPath;
   }
   const ssl: SslSettings = { mode, rootCert, cert: parsed.sslcert, key: parsed.sslkey };
-  const patroniUrl = args.patroniUrl ?? (scripted ? undefined : (await ask(t('Patroni REST API of one member (optional, e.g. http://db1:8008); leave empty if the cluster has no Patroni'), '')) || undefined);
+  const patroniUrl = args.patroniUrl ?? (scripted ? undefined : (await ask(t('Patroni REST API of its members (optional, comma separated, e.g. http://db1:8008, http://db2:8008: restarting a member needs its own); leave empty if the cluster has no Patroni'), '')) || undefined);
 
   const discovery = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Attaching to {0}…', parsed.addresses.map(formatAddress).join(', ')) }, () =>
     discoverCluster(parsed.addresses, { user, password, database, ssl, patroniUrl }),
