@@ -7,8 +7,9 @@
 // Patroni advertises, which are often not the ones this machine reaches (a NAT, a container
 // network). So each attached node is matched to its member by what the node itself says: the one
 // not in recovery is the leader, a standby names its member in its WAL receiver's conninfo
-// (Patroni sets application_name to the member name), and a REST URL belongs to the node whose
-// postmaster started at the time /patroni reports. The match is made fresh for every operation
+// (Patroni sets application_name to the member name; one standby left without a receiver is the
+// one member left), and a REST URL belongs to the node whose postmaster started at the time
+// /patroni reports. The match is made fresh for every operation
 // (a restart or a switchover changes it).
 //
 // API (no vscode):
@@ -128,6 +129,13 @@ export async function resolveAttachedPatroni(cluster: ClusterTopology, urls: rea
     const name = advertised ?? (f.receiverApp && names.has(f.receiverApp) ? f.receiverApp : !f.inRecovery ? leader : undefined);
     if (name) memberByNode.set(f.key, name);
   }
+  // A standby whose WAL receiver is not up yet (just demoted, catching up from the archive) names
+  // nobody: when it is the only node left and one member is left, they are one.
+  // So is a node that does not answer at all right now (Patroni restarting it after a demotion).
+  const unmatchedNodes = cluster.nodes.filter((n) => !memberByNode.has(n.key));
+  const matched = new Set(memberByNode.values());
+  const unmatchedMembers = members.filter((m) => !matched.has(m.name));
+  if (unmatchedNodes.length === 1 && unmatchedMembers.length === 1) memberByNode.set(unmatchedNodes[0].key, unmatchedMembers[0].name);
 
   // Every URL we know (the profile's, then what each member advertises): which member answers there.
   const candidates = [...new Set([...urls, ...members.map((m) => apiBase(m.api_url)).filter((x): x is string => !!x)])];
