@@ -4,12 +4,14 @@
 //   sidebar.png       the PG HA Workshop activity-bar container with the cluster view
 //   notebook.png      the monitoring notebook (cells run when the cluster is up)
 //   walkthrough.png   the getting-started walkthrough, at the step named by --step (default Demo 1)
+//   dashboard.png     the lag dashboard (Exercise 5) after 20 s of samples (with --attach: the attached cluster's)
 //
 //   npm run screenshots                       # build, then all shots
 //   node scripts/screenshots.mjs [--only sidebar,notebook] [--out DIR] [--theme "Default Light Modern"]
 //                                [--width 1400 --height 900] [--no-run-cells] [--locale id]
 //                                [--demos "PG HA Workshop Demo: Check Prerequisites,..."] [--step "Demo 1"] [--prefix id-]
 //                                [--expand "Backups"]   (tree rows to expand in the sidebar shot)
+//                                [--hover "cascade-primary +4"]  (a tree row to hover: its tooltip in the sidebar shot)
 //                                [--attach "postgresql://watcher:pw@127.0.0.1:5432,127.0.0.1:5433/postgres"]
 //                                [--setting pgHaWorkshop.clusterProfile=patroni ...]   (user settings; a value is JSON or a string)
 //                                [--wait-row "Members"]   (the sidebar shot waits for a row with this label)
@@ -43,6 +45,7 @@ const { values: opt } = parseArgs({
     prefix: { type: 'string', default: '' },
     expand: { type: 'string', default: '' },
     attach: { type: 'string', default: '' },
+    hover: { type: 'string', default: '' },
     setting: { type: 'string', multiple: true, default: [] },
     'wait-row': { type: 'string', default: '' },
   },
@@ -160,7 +163,23 @@ try {
     }
     await sleep(1500);
     await dismissNotifications();
+    if (opt.hover) {
+      const row = page.locator('.part.sidebar .monaco-list-row', { hasText: opt.hover }).first();
+      await page.mouse.move(700, 600);
+      await row.hover({ timeout: 10_000 }).catch(() => say(`no row "${opt.hover}" to hover`));
+      await page.waitForSelector('.monaco-hover, .workbench-hover', { state: 'visible', timeout: 10_000 }).catch(() => say('no tooltip appeared'));
+      await sleep(1000);
+    }
     await shoot('sidebar');
+  }
+
+  if (shots.has('dashboard')) {
+    await command('PG HA Workshop: Exercise 5: Show Replication Lag Dashboard', 0);
+    await page.waitForSelector('iframe.webview', { state: 'attached', timeout: 60_000 });
+    // A sample a second: let the lines grow.
+    await sleep(20_000);
+    await dismissNotifications();
+    await shoot('dashboard');
   }
 
   if (shots.has('notebook')) {

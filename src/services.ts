@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { attachedManager, composeManager, type ClusterManager } from './core/clusterManager';
 import { attachedTopology, type AttachedProfile } from './core/clusterProfile';
 import { ClusterMonitor } from './core/monitor';
+import { patroniUrlsOf } from './core/patroni/attached';
 import { patroniClusterManager } from './core/patroni/manager';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './core/status';
 import { type ClusterTopology } from './core/topology';
@@ -84,7 +85,7 @@ export function createServices(context: vscode.ExtensionContext): Services {
     topology,
     docker: () => docker,
     containers: () => containers,
-    manager: () => (attached ? attachedManager({ lab: attached.profile.lab }) : clusterProfileSetting() === 'patroni' ? patroniClusterManager : composeManager),
+    manager: () => (attached ? attachedManager({ lab: attached.profile.lab, patroni: patroniUrlsOf(attached.profile.patroniUrl).length > 0 }) : clusterProfileSetting() === 'patroni' ? patroniClusterManager : composeManager),
     attached: () => attached?.profile,
     setAttached: (profile, password) => {
       attached = profile ? { profile, password: password ?? '' } : undefined;

@@ -3,7 +3,7 @@
 // state, passwords in VS Code's SecretStorage (never in settings). The tree's title bar switches
 // between the workshop's own cluster and the attached profiles. No Docker is needed for them.
 import * as vscode from 'vscode';
-import { AttachInputError, parseAttachInput, slug, SSL_MODES, type AttachedProfile, type SslMode, type SslSettings } from '../core/clusterProfile';
+import { AttachInputError, defaultProfileLabel, parseAttachInput, slug, SSL_MODES, type AttachedProfile, type SslMode, type SslSettings } from '../core/clusterProfile';
 import { discoverCluster, type Discovery } from '../core/discovery';
 import { AddressError, formatAddress } from '../core/nodes';
 import type { Services } from '../services';
@@ -125,7 +125,7 @@ async function attachCluster(services: Services, store: ProfileStore, args: Atta
     rootCert = files[0].fsPath;
   }
   const ssl: SslSettings = { mode, rootCert, cert: parsed.sslcert, key: parsed.sslkey };
-  const patroniUrl = args.patroniUrl ?? (scripted ? undefined : (await ask(t('Patroni REST API of one member (optional, e.g. http://db1:8008); leave empty if the cluster has no Patroni'), '')) || undefined);
+  const patroniUrl = args.patroniUrl ?? (scripted ? undefined : (await ask(t('Patroni REST API of its members (optional, comma separated, e.g. http://db1:8008, http://db2:8008: restarting a member needs its own); leave empty if the cluster has no Patroni'), '')) || undefined);
 
   const discovery = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Attaching to {0}…', parsed.addresses.map(formatAddress).join(', ')) }, () =>
     discoverCluster(parsed.addresses, { user, password, database, ssl, patroniUrl }),
@@ -149,7 +149,7 @@ async function attachCluster(services: Services, store: ProfileStore, args: Atta
     if (!pick) return cancelled();
     lab = pick !== readOnly;
   }
-  const label = args.label ?? discovery.nodes.map((n) => n.name).slice(0, 3).join(', ') + (discovery.nodes.length > 3 ? ' …' : '');
+  const label = args.label ?? defaultProfileLabel(discovery.nodes.map((n) => n.name));
   const profile: AttachedProfile = {
     id: uniqueId(store, label),
     label,

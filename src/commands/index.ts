@@ -49,7 +49,7 @@ export function registerClusterCommands(context: vscode.ExtensionContext, servic
   reg(ClusterCommands.refresh, () => refreshCluster(services));
   reg(ClusterCommands.stopNode, (a) => stopNode(services, a));
   reg(ClusterCommands.startNode, (a) => startNode(services, a));
-  reg(ClusterCommands.restartNode, (a) => restartNode(services, a));
+  reg(ClusterCommands.restartNode, (a, ...rest) => restartNode(services, a, optionsFromArgs(rest)));
   reg(ClusterCommands.killNode, (a) => killNode(services, a));
   reg(ClusterCommands.promoteReplica, (a, ...rest) => promoteReplica(services, a, optionsFromArgs(rest)));
   reg(ClusterCommands.openPsql, (a) => openPsql(services, a));

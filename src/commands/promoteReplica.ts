@@ -1,7 +1,6 @@
 // Promote Replica: pg_promote() on a running standby. When another node still accepts writes,
 // a modal says this makes two primaries (split brain, Demo 6) and promotes only if asked to.
 import * as vscode from 'vscode';
-import { withNodeClient } from '../core/connection';
 import { promoteReplica as promoteAction, resolveNode, type PromoteResult } from '../core/nodeActions';
 import type { Services } from '../services';
 import { actionContext, cancelled, runCommand, skipsConfirmation, targetNode, type CommandOutcome } from './common';
@@ -47,7 +46,8 @@ export async function promoteReplica(services: Services, arg?: unknown, options:
 
 /**
  * An attached lab cluster: pg_promote() over SQL, nothing else (no containers, no fencing, no
- * repointing). Always confirmed: it is a real cluster, only the user knows nobody else writes to it.
+ * repointing), under the operation lock like every changing command. Always confirmed: it is a
+ * real cluster, only the user knows nobody else writes to it.
  */
 async function promoteAttached(services: Services, node: string, options: { confirm?: boolean }): Promise<CommandOutcome<PromoteResult>> {
   const topo = services.topology();
@@ -67,23 +67,14 @@ async function promoteAttached(services: Services, node: string, options: { conf
     'Promote replica',
     () =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Promoting {0}…', node) }, async (): Promise<PromoteResult> => {
-        const started = Date.now();
-        const timeline = await withNodeClient(
-          topo,
-          target.hostPort,
-          async (c) => {
-            const r = await c.query<{ promoted: boolean }>('SELECT pg_promote(true, 60) AS promoted');
-            if (!r.rows[0]?.promoted) throw new Error(t('{0} did not finish promoting within 60 s: look at its server log.', node));
-            const tl = await c.query<{ tl: number }>('SELECT timeline_id AS tl FROM pg_control_checkpoint()');
-            return tl.rows[0]?.tl ?? 0;
-          },
-          { host: target.spec.host, connectTimeoutMs: 10_000, queryTimeoutMs: 90_000, applicationName: 'pg-ha-workshop promote' },
-        );
+        // The same promote as the workshop's cluster, under the cluster's operation lock (kept in the
+        // attached cluster itself): a second operation from any window is refused while it runs.
+        const r = await promoteAction(actionContext(services), target.key);
         const message = t('{0} promoted (pg_promote).', target.spec.name ?? target.container);
-        services.log.info(message);
+        services.log.info(`${message} ${r.message}`);
         void vscode.window.showInformationMessage(message);
         void services.monitor.refresh();
-        return { node: target.key, container: target.container, changed: true, tookMs: Date.now() - started, timeline, message };
+        return r;
       }),
     node,
   );

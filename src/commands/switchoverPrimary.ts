@@ -1,6 +1,7 @@
 // Switchover: planned, no loss. Waits until the chosen replica replayed everything, stops the
 // primary cleanly, promotes the replica, repoints the rest and rejoins the old primary as a replica.
 import * as vscode from 'vscode';
+import { attachedToPatroni, switchoverAttachedPatroni, type AttachedPatroniResult } from '../attach/patroniCommands';
 import { FailoverError } from '../core/failover';
 import { renderFailoverReport } from '../core/failoverReport';
 import { switchover, type SwitchoverResult } from '../core/switchover';
@@ -11,9 +12,11 @@ import { showReport } from './reportDocument';
 
 const t = vscode.l10n.t;
 
-export async function switchoverPrimary(services: Services, session: LoadSession, arg?: unknown, args: { candidate?: string; confirm?: boolean; openReport?: boolean } = {}): Promise<CommandOutcome<SwitchoverResult & { report: string }>> {
+export async function switchoverPrimary(services: Services, session: LoadSession, arg?: unknown, args: { candidate?: string; confirm?: boolean; openReport?: boolean } = {}): Promise<CommandOutcome<(SwitchoverResult & { report: string }) | AttachedPatroniResult>> {
   const candidate = args.candidate ?? nodeFromArg(arg) ?? (await pickNode(services, t('Switchover: which replica becomes the primary?'), (n) => n !== 'pgbouncer' && n.role === 'replica', false));
   if (!candidate) return cancelled();
+  // Patroni manages the attached cluster: it does the switchover itself (REST API).
+  if (attachedToPatroni(services)) return switchoverAttachedPatroni(services, candidate, args);
   if (!skipsConfirmation(args)) {
     const go = t('Switch Over');
     const pick = await vscode.window.showInformationMessage(

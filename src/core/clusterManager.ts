@@ -5,7 +5,8 @@
 //
 // API (no vscode):
 //   composeManager                        the workshop's Docker Compose cluster (everything)
-//   attachedManager({ lab })              a cluster this machine only connects to (read-only unless lab)
+//   attachedManager({ lab, patroni })     a cluster this machine only connects to (read-only unless lab
+//                                         or Patroni-managed)
 //   manager.nodeOperations(node, lastRole) operations possible on that node now
 //   manager.clusterOperations             operations on the whole cluster
 //   nodeContextValue(manager, node, lastRole) the tree item's contextValue the menus match
@@ -80,19 +81,25 @@ export const composeManager: ClusterManager = {
 /**
  * A cluster this machine only connects to. Read-only: the connection string only. A lab profile
  * (the user says the cluster is theirs to break) adds what SQL alone can do: promote a replica
- * (pg_promote). Containers are not ours, so stop/kill/logs/fence/rejoin never apply.
+ * (pg_promote). A Patroni-managed one (the profile names its REST API) offers what Patroni does
+ * itself, each after a confirmation: a switchover to a replica and a restart of a node; never a
+ * promote behind Patroni's back. Containers are not ours, so stop/kill/logs/fence/rejoin never apply.
  */
-export function attachedManager(o: { readonly lab: boolean }): ClusterManager {
+export function attachedManager(o: { readonly lab: boolean; readonly patroni?: boolean }): ClusterManager {
   return {
     kind: 'attached',
-    readOnly: !o.lab,
+    readOnly: !o.lab && !o.patroni,
     usesDocker: false,
     // Failover, switchover and load fence and repoint through the workshop's containers: not here.
     clusterOperations: new Set<ClusterOperation>(),
     nodeOperations(node, lastRole) {
       const ops: NodeOperation[] = ['copyConnection'];
       const reachable = node.role !== 'down' && node.role !== 'unreachable' && node.role !== 'starting';
-      if (o.lab && reachable && menuRole(node, lastRole) === 'replica') ops.push('promote');
+      const replica = menuRole(node, lastRole) === 'replica';
+      if (o.patroni) {
+        if (reachable && replica) ops.push('switchover');
+        ops.push('restart');
+      } else if (o.lab && reachable && replica) ops.push('promote');
       return ops;
     },
     pgbouncerOperations: () => [],

@@ -7,6 +7,8 @@
 //   parseAttachInput(text)            → AttachInput (host:port list, or a libpq URI / keyword conninfo)
 //   sslConfig(ssl, readFile)          → node-postgres `ssl` option for a profile's TLS settings
 //   attachedTopology(profile, nodes, password) → ClusterTopology the monitor and notebook use
+//   defaultProfileLabel(nodeNames)    → "db1 +4": short enough for the view's title bar
+//   shortProfileLabel(label, max?)    → the label cut at a word boundary with "…" (the full one goes in tooltips)
 import type { ConnectionOptions } from 'node:tls';
 import { formatAddress, parseAddress, type NodeAddress } from './nodes';
 import type { ClusterTopology, PgNodeSpec } from './topology';
@@ -34,7 +36,10 @@ export interface AttachedProfile {
   readonly user: string;
   readonly database: string;
   readonly ssl: SslSettings;
-  /** Patroni REST API of one member (http://host:8008), when the cluster is Patroni-managed. */
+  /**
+   * Patroni REST API of its members (http://host:8008, comma separated), when the cluster is
+   * Patroni-managed: any one reads the cluster; restarting a member needs that member's own.
+   */
   readonly patroniUrl?: string;
   /** The user says this cluster is theirs to break: commands that change it are offered. */
   readonly lab: boolean;
@@ -165,6 +170,24 @@ export function slug(text: string): string {
       .replace(/^-+|-+$/g, '')
       .slice(0, 40) || 'cluster'
   );
+}
+
+/** A profile's name when the user gives none: the first node and how many more. */
+export function defaultProfileLabel(nodeNames: readonly string[]): string {
+  if (nodeNames.length === 0) return 'cluster';
+  return nodeNames.length === 1 ? nodeNames[0] : `${nodeNames[0]} +${nodeNames.length - 1}`;
+}
+
+/**
+ * The label as the view's title bar shows it (the sidebar leaves room for about 30 characters
+ * after the view's name): at most `max` characters, cut after a separator when there is one.
+ */
+export function shortProfileLabel(label: string, max = 22): string {
+  const s = label.trim().replace(/\s+/g, ' ');
+  if (s.length <= max) return s;
+  const head = s.slice(0, max - 1);
+  const cut = Math.max(head.lastIndexOf(', '), head.lastIndexOf(' '));
+  return `${(cut >= max / 2 ? head.slice(0, cut) : head).replace(/[\s,;·-]+$/, '')}…`;
 }
 
 /** The topology the monitor and the notebook use for an attached profile: nodes as a list, no containers. */

@@ -10,6 +10,8 @@ import { Client } from 'pg';
 import { classifyPgError, nodeClientConfig } from './connection';
 import type { SslSettings } from './clusterProfile';
 import { formatAddress, parseAddress, type NodeAddress } from './nodes';
+import { patroniUrlsOf } from './patroni/attached';
+import { PatroniRestClient } from './patroni/rest';
 import type { ClusterTopology } from './topology';
 
 export interface DiscoveryOptions {
@@ -107,12 +109,18 @@ async function query(a: NodeAddress, o: DiscoveryOptions, ssl: SslSettings): Pro
   }
 }
 
-/** Patroni's members: GET <url>/cluster → { members: [{ name, host, port, role }] }. */
-async function patroniMembers(url: string, timeoutMs: number): Promise<{ name: string; address: NodeAddress }[]> {
-  const res = await fetch(`${url.replace(/\/+$/, '')}/cluster`, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`HTTP ${res.status} from ${url}/cluster`);
-  const body = (await res.json()) as { members?: { name?: unknown; host?: unknown; port?: unknown }[] };
-  return (body.members ?? []).flatMap((m) => (typeof m.host === 'string' ? [{ name: typeof m.name === 'string' ? m.name : m.host, address: { host: m.host, port: typeof m.port === 'number' ? m.port : 5432 } }] : []));
+/** Patroni's members (GET /cluster on the first of the profile's REST URLs that answers). */
+async function patroniMembers(urls: readonly string[], timeoutMs: number): Promise<{ name: string; address: NodeAddress }[]> {
+  let last: unknown;
+  for (const baseUrl of urls) {
+    try {
+      const { members } = await new PatroniRestClient({ baseUrl, timeoutMs }).cluster();
+      return members.flatMap((m) => (m.host ? [{ name: m.name, address: { host: m.host, port: m.port ?? 5432 } }] : []));
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last instanceof Error ? last : new Error(String(last));
 }
 
 export async function discoverCluster(seeds: readonly NodeAddress[], o: DiscoveryOptions): Promise<Discovery> {
@@ -126,9 +134,12 @@ export async function discoverCluster(seeds: readonly NodeAddress[], o: Discover
   const unreachable: { address: string; message: string; foundVia: string }[] = [];
   const warnings: string[] = [];
 
+  let patroniMemberCount = 0;
   if (o.patroniUrl) {
     try {
-      for (const m of await patroniMembers(o.patroniUrl, timeout)) queue.push({ address: m.address, foundVia: `Patroni member ${m.name}` });
+      const members = await patroniMembers(patroniUrlsOf(o.patroniUrl), timeout);
+      patroniMemberCount = members.length;
+      for (const m of members) queue.push({ address: m.address, foundVia: `Patroni member ${m.name}` });
     } catch (e) {
       warnings.push(`Patroni at ${o.patroniUrl} did not list its members (${e instanceof Error ? e.message : String(e)}): only the nodes reached through PostgreSQL are attached.`);
     }
@@ -193,6 +204,9 @@ export async function discoverCluster(seeds: readonly NodeAddress[], o: Discover
   // network resolves, matching a reached node's cluster_name or server address).
   const guessFailed = (u: { address: string; foundVia: string }) => {
     if (u.foundVia.includes('(standby ')) return true;
+    // Patroni advertises the addresses its members use among themselves (a container network, a
+    // NAT): not worth a message once as many nodes as it has members were reached another way.
+    if (u.foundVia.startsWith('Patroni member ') && reached.length >= patroniMemberCount) return true;
     if (!u.foundVia.endsWith('(streams from it)')) return false;
     const host = u.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     return appNames.has(host) || serverAddrs.has(host);

@@ -192,9 +192,12 @@ export async function promoteReplica(ctx: NodeActionContext, node: string, o: { 
 
 async function promoteLocked(ctx: NodeActionContext, target: NodeTarget, o: { waitSeconds?: number }): Promise<PromoteResult> {
   if (target.kind !== 'postgres') throw new NodeActionError(`${target.container} is the connection pooler, not a PostgreSQL node: only a replica can be promoted.`, 'unknownNode');
-  const status = await containerStatus(ctx, target);
-  if (status !== 'running') {
-    throw new NodeActionError(`${target.container} is not running (${status}): a stopped node cannot be promoted. Start it first (PG HA Workshop: Start Node), or promote another replica.`, 'notRunning');
+  // An attached cluster's nodes are no containers of ours: whether it runs, the connection says.
+  if (ctx.topology.kind !== 'attached') {
+    const status = await containerStatus(ctx, target);
+    if (status !== 'running') {
+      throw new NodeActionError(`${target.container} is not running (${status}): a stopped node cannot be promoted. Start it first (PG HA Workshop: Start Node), or promote another replica.`, 'notRunning');
+    }
   }
   const waitSeconds = o.waitSeconds ?? 60;
   const t0 = Date.now();
@@ -216,7 +219,7 @@ async function promoteLocked(ctx: NodeActionContext, target: NodeTarget, o: { wa
         const timeline = tl.rows[0]?.tl ?? 0;
         return { node: target.key, container: target.container, changed: true, tookMs: ms, timeline, message: `${target.container} promoted: it accepts writes on timeline ${timeline} (${ms} ms).` };
       },
-      { connectTimeoutMs: 30_000, queryTimeoutMs: (waitSeconds + 5) * 1000 },
+      { host: target.spec.host, connectTimeoutMs: 30_000, queryTimeoutMs: (waitSeconds + 5) * 1000, applicationName: 'pg-ha-workshop promote' },
     );
   } catch (e) {
     if (e instanceof NodeActionError) throw e;

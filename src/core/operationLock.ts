@@ -19,6 +19,10 @@
 //     maxAgeMs) then lets the next operation take it over, and so does a dead holder's pid on this
 //     machine (the liveness check of a lock whose container somehow outlived its holder).
 //
+// An attached cluster (a cluster this machine only connects to, kind 'attached') has no Docker engine
+// of ours: there the lock lives in the cluster itself (inClusterLock.ts), as a session advisory lock
+// on every node that answers. Same API, same refusal; the engine is never asked.
+//
 // API (no vscode):
 //   withOperationLock(cluster, { holder, what, nodes?, waitMs?, signal? }, fn)  → fn's result
 //       reentrant within one async call chain (a switchover that runs a failover and a rejoin takes it once)
@@ -30,6 +34,7 @@ import * as os from 'node:os';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Containers } from '../docker/engine';
+import { acquireInCluster, readInClusterLock } from './inClusterLock';
 import type { ClusterTopology } from './topology';
 
 export interface LockCluster {
@@ -72,6 +77,11 @@ export function lockContainerName(t: ClusterTopology): string {
   return `${t.containerPrefix}${LOCK_ALIAS}`;
 }
 
+/** What identifies the lock within this process (reentrancy): the container, or the attached cluster. */
+function lockKey(t: ClusterTopology): string {
+  return t.kind === 'attached' ? `attached:${t.projectName}` : lockContainerName(t);
+}
+
 export class OperationBusyError extends Error {
   constructor(readonly info: OperationLockInfo) {
     super(describeBusy(info));
@@ -99,7 +109,7 @@ const held = new AsyncLocalStorage<Map<string, Held>>();
 
 /** The lock the current async call chain holds on this cluster, if any. */
 export function heldOperation(t: ClusterTopology): OperationLockInfo | undefined {
-  return held.getStore()?.get(lockContainerName(t))?.info;
+  return held.getStore()?.get(lockKey(t))?.info;
 }
 
 function infoOf(c: Docker.ContainerInspectInfo): OperationLockInfo {
@@ -123,6 +133,7 @@ function statusCode(e: unknown): number | undefined {
 }
 
 export async function readOperationLock(cluster: LockCluster): Promise<OperationLockInfo | undefined> {
+  if (cluster.topology.kind === 'attached') return readInClusterLock(cluster.topology);
   try {
     return infoOf(await cluster.containers.docker.getContainer(lockContainerName(cluster.topology)).inspect());
   } catch (e) {
@@ -172,7 +183,7 @@ async function imageOf(cluster: LockCluster): Promise<string> {
   return cluster.topology.postgresImage;
 }
 
-interface Acquired {
+export interface Acquired {
   readonly info: OperationLockInfo;
   release(): Promise<void>;
 }
@@ -253,19 +264,21 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * holder is gone or that expired. Reentrant: a nested call in the same async chain just runs `fn`.
  */
 export async function withOperationLock<T>(cluster: LockCluster, o: OperationLockOptions, fn: (lock: OperationLockInfo) => Promise<T>): Promise<T> {
-  const name = lockContainerName(cluster.topology);
+  const name = lockKey(cluster.topology);
+  const attached = cluster.topology.kind === 'attached';
   const mine = held.getStore()?.get(name);
   if (mine) return fn(mine.info);
   const deadline = Date.now() + (o.waitMs ?? 0);
   let acquired: Acquired | undefined;
   for (;;) {
     if (o.signal?.aborted) throw new Error(`Cancelled while waiting for the cluster's operation lock (${o.what}).`);
-    const r = await tryAcquire(cluster, o);
+    const r = attached ? await acquireInCluster(cluster.topology, o) : await tryAcquire(cluster, o);
     if ('release' in r) {
       acquired = r;
       break;
     }
-    if (abandonedBecause(r)) {
+    // In a cluster the server itself drops a gone holder's lock with its session.
+    if (!attached && abandonedBecause(r)) {
       // Remove exactly the abandoned one (by id): a fresh lock someone else took meanwhile stays.
       await cluster.containers.docker.getContainer(r.id).remove({ force: true }).catch(() => undefined);
       continue;

@@ -25,6 +25,8 @@ export interface DashboardProbe {
   readonly pointsSent: number;
   /** Points the webview reports it received and drew. */
   readonly pointsReceived: number;
+  /** The node names the webview's charts draw a line for now (one per replica, any number). */
+  readonly seriesDrawn: readonly string[];
   readonly history: LagHistory;
   /** Adds samples taken elsewhere (a demo's own sampler) to the chart. */
   record(points: readonly LagPoint[]): void;
@@ -88,6 +90,7 @@ export function registerLagDashboard(context: vscode.ExtensionContext, services:
   let panel: vscode.WebviewPanel | undefined;
   let pointsSent = 0;
   let pointsReceived = 0;
+  let seriesDrawn: readonly string[] = [];
   /** Posts a point to the open, ready panel. */
   let postPoint: ((p: LagPoint) => void) | undefined;
   const record = (points: readonly LagPoint[]) => {
@@ -102,6 +105,8 @@ export function registerLagDashboard(context: vscode.ExtensionContext, services:
     if (s && s.clusterState !== 'stopped') record([lagPoint(s, Date.now())]);
   }, 1000);
   context.subscriptions.push({ dispose: () => clearInterval(timer) });
+  // Samples of one cluster never mix with another's (node keys differ, and so do the nodes).
+  context.subscriptions.push(services.onDidChangeCluster(() => history.clear()));
   const probe: DashboardProbe = {
     get open() {
       return panel !== undefined;
@@ -111,6 +116,9 @@ export function registerLagDashboard(context: vscode.ExtensionContext, services:
     },
     get pointsReceived() {
       return pointsReceived;
+    },
+    get seriesDrawn() {
+      return seriesDrawn;
     },
     history,
     record,
@@ -146,28 +154,37 @@ export function registerLagDashboard(context: vscode.ExtensionContext, services:
       const firing = rules.filter((r) => r.firing).length;
       post({ type: 'alerts', rules, summary: firing ? t('{0} of 3 workshop alerts firing.', firing) : t('No workshop alert fires.') });
     };
+    /** The series (every node of the cluster shown now, any number) and the samples so far. */
+    const sendInit = () => {
+      const s = services.monitor.current;
+      const series = services
+        .topology()
+        .nodes.map((n) => ({ key: n.key, label: n.container }));
+      post({ type: 'init', series, lagSecondsThreshold: s?.thresholds.lagSeconds ?? 10, windowMs: history.windowMs, points: history.points, labels: labels(), strings: strings() });
+      pointsSent += history.points.length;
+      if (s) sendAlerts(s);
+    };
     subs.push(
       services.monitor.onDidChange((s) => {
         if (ready) sendAlerts(s);
+      }),
+      // Another cluster (an attached profile, or back to the workshop's): its nodes, from an empty chart.
+      services.onDidChangeCluster(() => {
+        if (ready) sendInit();
       }),
     );
     subs.push(
       p.webview.onDidReceiveMessage((m: FromWebview) => {
         if (m.type === 'ready') {
           ready = true;
-          const s = services.monitor.current;
-          const series = services
-            .topology()
-            .nodes.map((n) => ({ key: n.key, label: n.container }));
-          post({ type: 'init', series, lagSecondsThreshold: s?.thresholds.lagSeconds ?? 10, windowMs: history.windowMs, points: history.points, labels: labels(), strings: strings() });
-          pointsSent += history.points.length;
-          if (s) sendAlerts(s);
+          sendInit();
           postPoint = (point) => {
             pointsSent++;
             post({ type: 'point', point });
           };
         } else if (m.type === 'received') {
           pointsReceived = m.points;
+          seriesDrawn = m.drawn;
         }
       }),
     );

@@ -30,4 +30,7 @@ export type ToWebview =
   | { readonly type: 'point'; readonly point: LagPoint }
   | { readonly type: 'alerts'; readonly rules: readonly WorkshopAlertRule[]; readonly summary: string };
 
-export type FromWebview = { readonly type: 'ready' } | { readonly type: 'received'; readonly points: number };
+export type FromWebview =
+  | { readonly type: 'ready' }
+  /** `drawn`: the labels of the series the charts draw now (one per replica). */
+  | { readonly type: 'received'; readonly points: number; readonly drawn: readonly string[] };

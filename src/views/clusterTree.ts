@@ -10,6 +10,8 @@ import { formatBytes, formatDuration, nonNegative } from '../core/format';
 import type { Alert, ClusterStatus, Health, NodeRole, NodeStatus, PgBouncerStatus } from '../core/status';
 import { composeManager, nodeContextValue, pgbouncerContextValue, type ClusterManager, type RememberedRole } from '../core/clusterManager';
 import { formatAddress, nodeHierarchy, type NodeHierarchy } from '../core/nodes';
+import { shortProfileLabel, type AttachedProfile } from '../core/clusterProfile';
+import { patroniUrlsOf } from '../core/patroni/attached';
 import type { NodeKey } from '../core/topology';
 import type { BackupSnapshot } from '../backups/state';
 
@@ -19,6 +21,8 @@ export type ClusterTreeElement =
   | { readonly kind: 'backups' }
   | { readonly kind: 'alert'; readonly alert: Alert }
   | { readonly kind: 'message'; readonly id: string; readonly text: string; readonly icon: string; readonly command?: vscode.Command }
+  /** The attached cluster shown: its short name, the whole profile in the tooltip. */
+  | { readonly kind: 'profile'; readonly profile: AttachedProfile }
   | {
       readonly kind: 'detail';
       readonly id: string;
@@ -294,7 +298,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
   private hierarchy: NodeHierarchy = { roots: [], children: new Map() };
 
   /** `manager` says what is possible on each node (the menus' `can-*` context values). */
-  constructor(private readonly manager: () => ClusterManager = () => composeManager) {}
+  constructor(
+    private readonly manager: () => ClusterManager = () => composeManager,
+    private readonly attached: () => AttachedProfile | undefined = () => undefined,
+  ) {}
 
   update(status: ClusterStatus): void {
     this.status = status;
@@ -338,8 +345,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
       const restricted: ClusterTreeElement[] = vscode.workspace.isTrusted
         ? []
         : [{ kind: 'message', id: 'untrusted', text: t('Restricted Mode: commands are off. Trust this folder…'), icon: 'shield', command: { title: t('Trust This Folder…'), command: 'workbench.trust.manage' } }];
+      const profile = this.attached();
       return [
         ...restricted,
+        ...(profile ? [{ kind: 'profile', profile } as const] : []),
         ...s.alerts.map((alert): ClusterTreeElement => ({ kind: 'alert', alert })),
         ...this.hierarchy.roots.map((key): ClusterTreeElement => ({ kind: 'node', key })),
         ...(manager.usesDocker ? [{ kind: 'pgbouncer' } as const] : []),
@@ -422,6 +431,17 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeE
         item.contextValue = `alert.${a.kind}`;
         return item;
       }
+      case 'profile': {
+        const item = new vscode.TreeItem(shortProfileLabel(e.profile.label), vscode.TreeItemCollapsibleState.None);
+        item.id = `profile:${e.profile.id}`;
+        // Short, beside the name (the mode is in the view's title): the rest is in the tooltip.
+        item.description = t('{0} nodes', e.profile.nodes.length);
+        item.tooltip = profileTooltip(e.profile);
+        item.iconPath = new vscode.ThemeIcon('plug');
+        item.contextValue = 'clusterProfile';
+        item.command = { title: t('Switch Cluster…'), command: 'pgHaWorkshop.switchClusterProfile' };
+        return item;
+      }
       case 'message': {
         const item = new vscode.TreeItem(e.text, vscode.TreeItemCollapsibleState.None);
         item.id = `message:${e.id}`;
@@ -473,4 +493,26 @@ export function alertTitle(a: Alert): string {
     case 'tooFewStreamingReplicas':
       return t('Replica disconnected');
   }
+}
+
+/** "read-only", "lab" or "Patroni": what the extension may do to an attached cluster. */
+export function attachedModeText(p: AttachedProfile): string {
+  if (patroniUrlsOf(p.patroniUrl).length) return 'Patroni';
+  return p.lab ? t('lab') : t('read-only');
+}
+
+/** The whole profile, for the tooltip: nothing of it is cut off there. */
+export function profileTooltip(p: AttachedProfile): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`$(plug) **${escapeMd(p.label)}** · ${escapeMd(attachedModeText(p))}\n\n`);
+  for (const n of p.nodes) md.appendMarkdown(`- ${escapeMd(n.name)}: \`${formatAddress(n.address)}\`\n`);
+  md.appendMarkdown(`\n${escapeMd(t('User {0}, database {1}, sslmode={2}', p.user, p.database, p.ssl.mode))}\n\n`);
+  const urls = patroniUrlsOf(p.patroniUrl);
+  if (urls.length) md.appendMarkdown(`${escapeMd(t('Patroni REST API: {0}', urls.join(', ')))}\n\n`);
+  md.appendMarkdown(escapeMd(t('Click to switch to another cluster.')));
+  return md;
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }

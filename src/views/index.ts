@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { Alert, ClusterStatus } from '../core/status';
 import type { Services } from '../services';
-import { alertTitle, ClusterTreeProvider } from './clusterTree';
+import { alertTitle, attachedModeText, ClusterTreeProvider } from './clusterTree';
 import { createClusterStatusBar, FOCUS_CLUSTER_VIEW } from './statusBar';
 
 const t = vscode.l10n.t;
@@ -15,7 +15,7 @@ export const CLUSTER_VIEW_ID = 'pgHaWorkshop.cluster';
 const NOTIFY: ReadonlySet<Alert['kind']> = new Set(['lagOverThreshold', 'slotRetainedWal', 'timelineDivergence', 'tooFewStreamingReplicas']);
 
 export function registerClusterView(context: vscode.ExtensionContext, services: Services): void {
-  const tree = new ClusterTreeProvider(() => services.manager());
+  const tree = new ClusterTreeProvider(() => services.manager(), () => services.attached());
   const view = vscode.window.createTreeView(CLUSTER_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const bar = createClusterStatusBar();
   services.clusterTree = tree as vscode.TreeDataProvider<unknown>;
@@ -60,7 +60,9 @@ export function registerClusterView(context: vscode.ExtensionContext, services: 
   // Which cluster the view shows: its title says so, and the menus follow its manager at once.
   const showProfile = () => {
     const p = services.attached();
-    view.description = p ? `${p.label} · ${p.lab ? t('lab') : t('read-only')}` : undefined;
+    // One word: beside the view's title actions the sidebar has room for about 15 characters at
+    // 1400x900. The first row of the tree names the cluster, with the whole profile in its tooltip.
+    view.description = p ? attachedModeText(p) : undefined;
     void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.clusterKind', services.manager().kind);
     void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.readOnly', services.manager().readOnly);
     tree.refreshMenus();

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { attachedManager, composeManager, nodeContextValue, pgbouncerContextValue } from '../../src/core/clusterManager';
-import { attachedTopology, parseAttachInput } from '../../src/core/clusterProfile';
+import { patroniUrlsOf } from '../../src/core/patroni/attached';
+import { shortProfileLabel, defaultProfileLabel, attachedTopology, parseAttachInput } from '../../src/core/clusterProfile';
 import { clusterNodes, formatAddress, nodeHierarchy, parseAddress } from '../../src/core/nodes';
 import { parseTarget, resolveTarget, targetChoices } from '../../src/notebook/targets';
 import { deriveStatus, type ContainerSnapshot, type NodeStatus, type ProbeRound } from '../../src/core/status';
@@ -112,6 +113,28 @@ test('attached manager: read-only offers the connection string only; a lab adds 
   assert.equal(nodeContextValue(ro, { ...external, role: 'unreachable' }, 'replica'), 'node.replica.stopped can-copyConnection');
 });
 
+test('attached Patroni-managed manager: switchover on a replica and restart, through Patroni; no SQL promote', () => {
+  const s = deriveStatus(healthy.probes, healthy.containers, topology, undefined, at);
+  const external = (k: string): NodeStatus => {
+    const n = s.nodes.find((x) => x.key === k)!;
+    return { ...n, containerState: { name: n.container, status: 'external' } };
+  };
+  for (const lab of [false, true]) {
+    const m = attachedManager({ lab, patroni: true });
+    assert.equal(m.readOnly, false);
+    assert.equal(m.usesDocker, false);
+    assert.deepEqual([...m.nodeOperations(external('replica1'), 'replica')], ['copyConnection', 'switchover', 'restart']);
+    assert.deepEqual([...m.nodeOperations(external('primary'), 'primary')], ['copyConnection', 'restart']);
+    assert.equal(nodeContextValue(m, external('replica1'), 'replica'), 'node.replica.running can-copyConnection can-switchover can-restart');
+  }
+});
+
+test('Patroni REST URLs of a profile: comma or space separated, http:// added, duplicates and trailing slashes dropped', () => {
+  assert.deepEqual(patroniUrlsOf('http://db1:8008/, db2:8008  https://db3:8008,http://db1:8008'), ['http://db1:8008', 'http://db2:8008', 'https://db3:8008']);
+  assert.deepEqual(patroniUrlsOf(undefined), []);
+  assert.deepEqual(patroniUrlsOf(' '), []);
+});
+
 test("the notebook's node picker lists an attached cluster's nodes, any number, and no PgBouncer", () => {
   const profile = {
     id: 'c',
@@ -153,4 +176,15 @@ test('Attach input: a host:port list, a libpq URI with several hosts, a keyword 
   assert.throws(() => parseAttachInput('host=db1,db2 port=1,2,3'), /2 hosts but 3 ports/);
   assert.throws(() => parseAttachInput('postgresql://db1/x?sslmode=sometimes'), /sslmode=sometimes is not a libpq sslmode/);
   assert.throws(() => parseAttachInput('  '), /at least one host:port/);
+});
+
+test("a profile's name fits the sidebar: the first node and how many more; a long name is cut at a word with an ellipsis", () => {
+  assert.equal(defaultProfileLabel(['cascade-primary', 'cascade-replica-a', 'cascade-replica-b', 'cascade-cascade', 'cascade-delayed']), 'cascade-primary +4');
+  assert.equal(defaultProfileLabel(['db1']), 'db1');
+  assert.equal(shortProfileLabel('staging'), 'staging');
+  assert.equal(shortProfileLabel('cascade-primary, cascade-replica-a, cascade-replica-b …'), 'cascade-primary…');
+  assert.equal(shortProfileLabel('payments production cluster in eu-west-1'), 'payments production…');
+  const cut = shortProfileLabel('x'.repeat(60));
+  assert.equal(cut.length, 22);
+  assert.ok(cut.endsWith('…'));
 });

@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/services';
-import { cascadeConnectionString, cascadeDown, cascadeUp } from '../support/cascade';
+import { CASCADE_PORTS, cascadeConnectionString, cascadeDown, cascadeUp } from '../support/cascade';
 import { waitFor } from '../support/cluster';
 import { activateExtension, treeNodeItems } from './host';
 
@@ -71,8 +71,17 @@ suite('Attach to Cluster: a five-node cascade, read-only, no Docker involved', f
     const top = ((await api.clusterTree!.getChildren()) ?? []) as { kind: string }[];
     assert.deepStrictEqual(
       top.map((e) => e.kind).filter((k) => k !== 'alert'),
-      ['node'],
+      ['profile', 'node'],
     );
+    // The first row names the cluster, short enough for the sidebar; its tooltip has the whole profile.
+    const profileRow = await api.clusterTree!.getTreeItem(top[0]);
+    assert.ok(String(profileRow.label).length <= 22, `short: ${String(profileRow.label)}`);
+    assert.strictEqual(profileRow.description, '5 nodes');
+    const tip = (profileRow.tooltip as vscode.MarkdownString).value;
+    for (const port of Object.values(CASCADE_PORTS)) assert.ok(tip.includes(`127.0.0.1:${port}`), `the tooltip lists 127.0.0.1:${port}: ${tip}`);
+    assert.match(tip, /watcher/);
+    assert.match(tip, /read-only/);
+    assert.match(tip, /sslmode=disable/);
   });
 
   test('a change command is refused with what to do; nothing reaches Docker', async () => {
@@ -100,6 +109,31 @@ suite('Attach to Cluster: a five-node cascade, read-only, no Docker involved', f
     assert.deepStrictEqual(runs.map((r) => r.node).sort(), ['cascade-cascade', 'cascade-delayed', 'cascade-primary', 'cascade-replica-a', 'cascade-replica-b']);
     assert.deepStrictEqual(runs.filter((r) => r.error).map((r) => `${r.node}: ${r.error!.message}`), []);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('the lag dashboard draws every replica of the five nodes, also when it was open before the switch', async () => {
+    // Open on the workshop's cluster first: switching to the attached profile must redraw it with the five nodes.
+    assert.strictEqual((await run('pgHaWorkshop.switchClusterProfile', 'workshop')).ok, true);
+    await vscode.commands.executeCommand('pgHaWorkshop.showLagDashboard');
+    const d = await waitFor(() => api.lagDashboard, 10_000, 'the dashboard to register');
+    assert.ok(d.open, 'panel open');
+    assert.strictEqual((await run('pgHaWorkshop.switchClusterProfile', 'cascade')).ok, true);
+    const replicas = ['cascade-cascade', 'cascade-delayed', 'cascade-replica-a', 'cascade-replica-b'];
+    await waitFor(
+      () => (JSON.stringify([...d.seriesDrawn].sort()) === JSON.stringify(replicas) ? true : undefined),
+      120_000,
+      'a line per replica in the charts',
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; drawn: ${JSON.stringify(d.seriesDrawn)}`);
+    });
+    const before = d.pointsReceived;
+    await waitFor(() => (d.pointsReceived > before + 2 ? true : undefined), 30_000, 'the chart moving on');
+    // Every replica has a figure in the newest sample (the primary is what they are measured against).
+    const last = d.history.points[d.history.points.length - 1];
+    const keyOf = (name: string) => api.topology().nodes.find((n) => n.name === name)!.key;
+    for (const r of replicas) assert.ok(last.v[keyOf(r)], `${r} in the newest sample`);
+    assert.ok(!last.v[keyOf('cascade-primary')], 'the primary has no lag line');
+    if (!process.env.PGHA_KEEP_DASHBOARD) await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   test('Switch Cluster back to the workshop: the compose manager and its menus return', async () => {

@@ -23,6 +23,8 @@ let redrawQueued = false;
 
 const css = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 const PALETTE = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-yellow'];
+/** Past five replicas the colours repeat: the repeats are dashed (a cluster of any size stays readable). */
+const DASHES: (number[] | undefined)[] = [undefined, [8, 3], [2, 3], [8, 3, 2, 3]];
 
 function fmtBytes(v: number | null | undefined): string {
   if (v === null || v === undefined) return '–';
@@ -71,6 +73,7 @@ function makeChart(el: HTMLElement, kind: 'bytes' | 'seconds'): uPlot {
     ...shown().map((x, i) => ({
       label: labels[x.key] ?? x.label,
       stroke: css(PALETTE[i % PALETTE.length], '#4a9'),
+      dash: DASHES[Math.floor(i / PALETTE.length) % DASHES.length],
       width: 2,
       spanGaps: false,
       value: (_u: uPlot, v: number | null) => (kind === 'bytes' ? fmtBytes(v) : fmtSeconds(v)),
@@ -183,7 +186,7 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   } else if (m.type === 'alerts') {
     renderAlerts(m);
   }
-  vscode.postMessage({ type: 'received', points: received });
+  vscode.postMessage({ type: 'received', points: received, drawn: charts.length ? shown().map((x) => labels[x.key] ?? x.label) : [] });
 });
 
 // Theme switch: VS Code changes the body class; rebuild with the new colours.
