@@ -338,8 +338,21 @@ export function quoteLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** Resolves when `service` streams from the node at `port` (pg_stat_replication); false on timeout. */
-export async function waitStreaming(ctx: FailoverContext, port: number, service: string, timeoutMs: number): Promise<boolean> {
+/** The container does not run (exited, dead, removed); false while the engine cannot tell. */
+async function containerGone(ctx: FailoverContext, container: string): Promise<boolean> {
+  try {
+    const st = await ctx.containers.state(container);
+    return !st || !st.Running;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves when `service` streams from the node at `port` (pg_stat_replication); false on timeout. With `upstreamContainer`, stops waiting as
+ * soon as that node's container no longer runs (it crashed or was fenced: nothing will stream from it).
+ */
+export async function waitStreaming(ctx: FailoverContext, port: number, service: string, timeoutMs: number, o: { upstreamContainer?: string } = {}): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -347,6 +360,7 @@ export async function waitStreaming(ctx: FailoverContext, port: number, service:
       if ((rows[0]?.n ?? 0) > 0) return true;
     } catch {
       /* the node may be restarting */
+      if (o.upstreamContainer && (await containerGone(ctx, o.upstreamContainer))) return false;
     }
     await sleep(250);
   }
@@ -720,8 +734,19 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
         }
         try {
           await repointReplica(ctx, rs, np);
-          const ok = await waitStreaming(ctx, np.hostPort, rs.service, 60_000);
-          replicas.push({ key: n.key, container: n.container, ok, message: ok ? `${n.container} streams from ${np.container} (slot ${rs.slot})` : `${n.container} was repointed to ${np.container} but does not stream after 60 s: check its log (a replica ahead of the new primary needs pg_rewind).` });
+          // It runs beside the PgBouncer repoint: a new primary that dies meanwhile ends the wait at once.
+          const ok = await waitStreaming(ctx, np.hostPort, rs.service, 60_000, { upstreamContainer: np.container });
+          const npDown = !ok && (await containerGone(ctx, np.container));
+          replicas.push({
+            key: n.key,
+            container: n.container,
+            ok,
+            message: ok
+              ? `${n.container} streams from ${np.container} (slot ${rs.slot})`
+              : npDown
+                ? `${n.container} was repointed to ${np.container}, which stopped running before it streamed: fail over again.`
+                : `${n.container} was repointed to ${np.container} but does not stream after 60 s: check its log (a replica ahead of the new primary needs pg_rewind).`,
+          });
         } catch (e) {
           replicas.push({ key: n.key, container: n.container, ok: false, message: `${n.container} could not be repointed: ${classifyPgError(e).message}` });
         }
