@@ -11,6 +11,7 @@
 //                                [--demos "PG HA Workshop Demo: Check Prerequisites,..."] [--step "Demo 1"] [--prefix id-]
 //                                [--expand "Backups"]   (tree rows to expand in the sidebar shot)
 //                                [--attach "postgresql://watcher:pw@127.0.0.1:5432,127.0.0.1:5433/postgres"]
+//                                [--setting pgHaWorkshop.clusterProfile=patroni ...]   (user settings; a value is JSON or a string)
 // --attach runs Attach to Cluster with that connection string (read-only, no Patroni) before the
 // sidebar shot, so the view shows the attached cluster instead of the workshop's.
 // --demos runs those palette commands (full titles, e.g. "PG HA Workshop Demo: Check Prerequisites")
@@ -41,6 +42,7 @@ const { values: opt } = parseArgs({
     prefix: { type: 'string', default: '' },
     expand: { type: 'string', default: '' },
     attach: { type: 'string', default: '' },
+    setting: { type: 'string', multiple: true, default: [] },
   },
 });
 const shots = new Set(opt.only.split(',').map((s) => s.trim()));
@@ -56,7 +58,19 @@ if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) {
 const launcher = ensureCodeServer();
 const pghaEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PGHA_') || k === 'COMPOSE_PROJECT_NAME' || k === 'DOCKER_HOST'));
 // The secondary side bar stays closed: the editor gets the width (the walkthrough shows its media beside the steps).
-const settings = { 'workbench.secondarySideBar.defaultVisibility': 'hidden', ...(opt.theme ? { 'workbench.colorTheme': opt.theme } : {}) };
+const userSettings = Object.fromEntries(
+  opt.setting.map((kv) => {
+    const i = kv.indexOf('=');
+    if (i < 1) throw new Error(`screenshots: --setting wants key=value, got "${kv}"`);
+    const v = kv.slice(i + 1);
+    try {
+      return [kv.slice(0, i), JSON.parse(v)];
+    } catch {
+      return [kv.slice(0, i), v];
+    }
+  }),
+);
+const settings = { 'workbench.secondarySideBar.defaultVisibility': 'hidden', ...(opt.theme ? { 'workbench.colorTheme': opt.theme } : {}), ...userSettings };
 const server = await startCodeServer({ launcher, folder: ROOT, env: pghaEnv, settings, locale: opt.locale });
 let browser;
 const saved = [];

@@ -41,6 +41,8 @@ export interface Services {
   backups?: import('./backups/state').BackupState;
   /** Set by the labs: the automatic-failover watcher (Exercise 4), when enabled. */
   autoFailover?: import('./core/autoFailover').AutoFailoverWatcher;
+  /** Set by the labs: the watcher's last automatic failover in this window (Demo 8 compares it). */
+  lastAutoFailover?: import('./core/autoFailover').AutoFailoverReport;
 }
 
 /** Monitor settings: poll interval and the workshop's alert thresholds. */

@@ -1,5 +1,5 @@
 // esbuild plugins that keep the extension's entry bundle small, so activation stays fast:
-//  - lazyVendor: the heavy libraries (dockerode, pg, the notebook's helpers) go into dist/vendor.js,
+//  - lazyVendor: the heavy libraries (dockerode, pg, the notebook's helpers, yaml) go into dist/vendor.js,
 //    loaded on first use. In dist/extension.js each is a stand-in whose export names are known at
 //    build time; reading an export, calling or constructing loads dist/vendor.js (once). A Docker
 //    client constructed before that is itself a stand-in until its first method call, so creating
@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-export const LAZY_MODULES = ['dockerode', 'pg', 'pg-cursor', 'csv-stringify/sync', 'dbgate-query-splitter'];
+export const LAZY_MODULES = ['dockerode', 'pg', 'pg-cursor', 'csv-stringify/sync', 'dbgate-query-splitter', 'yaml'];
 const UNUSED = ['@grpc/grpc-js', '@grpc/proto-loader'];
 
 const runtime = `

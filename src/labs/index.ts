@@ -200,6 +200,7 @@ export function registerLabs(context: vscode.ExtensionContext, services: Service
     watcher = new AutoFailoverWatcher({ ...labContext(services), holder: processHolder('automatic failover in a VS Code window') }, settings);
     services.autoFailover = watcher;
     watcher.onDidFailover((r) => {
+      services.lastAutoFailover = r;
       const text = t('Automatic failover: {0} failed (detected in {1}); {2} accepts writes {3} after the first failed probe.', r.failedPrimary.container, formatDuration(r.detectionMs), r.result.newPrimary.container, formatDuration(r.outageMs));
       services.log.info(`${text}\n${renderFailoverReport(r.result)}`);
       void vscode.window.showWarningMessage(text);

@@ -1,5 +1,7 @@
 // Demo 8 as Markdown: the leader-kill measurement beside Demo 4's manual failover and the
 // workshop's custom watcher (Exercise 4) when they were run in this window. Pure.
+import type { AutoFailoverReport } from '../core/autoFailover';
+import type { FailoverMeasures } from '../core/demos/primaryFailover';
 import { formatDuration } from '../core/format';
 import type { LeaderKillResult } from '../core/patroni/leaderKill';
 
@@ -26,4 +28,29 @@ export function renderDemo8Report(r: LeaderKillResult, others: readonly Compared
   L.push(`- Old leader ${r.oldLeader}: ${r.oldLeaderRejoined === undefined ? 'left stopped' : r.oldLeaderRejoined ? 'started again, Patroni made it a replica (pg_rewind), no manual rejoin' : 'started again but not yet a replica'}.`);
   L.push('');
   return L.join('\n');
+}
+
+/** The labels and notes of the two rows Demo 8 is compared with (translated by the caller). */
+export interface ComparedLabels {
+  readonly demo4: string;
+  readonly demo4Note: string;
+  readonly watcher: string;
+  readonly watcherNote: string;
+}
+
+/**
+ * Demo 4's latest measures (RTO and RPO from its load ledger) and the Exercise 4 watcher's latest
+ * automatic failover (first failed probe → writable; it runs no load, so no RPO) as report rows.
+ */
+export function comparedRuns(labels: ComparedLabels, demo4?: Partial<FailoverMeasures>, watcher?: Pick<AutoFailoverReport, 'outageMs'>): ComparedRun[] {
+  return [
+    {
+      label: labels.demo4,
+      rtoMs: demo4?.rtoMs ?? undefined,
+      lostWrites: demo4?.rpoLostWrites ?? undefined,
+      acked: demo4?.rpoAcked ?? undefined,
+      note: labels.demo4Note,
+    },
+    { label: labels.watcher, rtoMs: watcher?.outageMs, note: labels.watcherNote },
+  ];
 }

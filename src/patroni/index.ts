@@ -10,9 +10,10 @@ import { measureLeaderKill, type LeaderKillResult } from '../core/patroni/leader
 import { DEFAULT_PROFILE, FAST_PROFILE, validatePatroniSettings, settingsOf, type PatroniSettings } from '../core/patroni/settings';
 import type { PatroniStatus } from '../core/patroni/status';
 import { composeDown, composeUp } from '../docker/compose';
-import { patroniTopologyEnv } from '../core/patroni/topology';
+import { containersInTheWay, patroniTopologyEnv } from '../core/patroni/topology';
 import type { Services } from '../services';
-import { renderDemo8Report, type ComparedRun } from './demo8';
+import { comparedRuns, renderDemo8Report } from './demo8';
+import type { FailoverMeasures } from '../core/demos/primaryFailover';
 import { clusterProfileSetting, patroniTopologyFromSettings } from '../configuration';
 import { setClusterProfile } from './settings';
 import { PatroniTreeProvider, type PatroniTreeElement } from './tree';
@@ -123,8 +124,24 @@ export function registerPatroni(context: vscode.ExtensionContext, services: Serv
     run('Start Patroni cluster', () =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Starting the Patroni cluster') }, async (progress) => {
         const started = Date.now();
-        await setClusterProfile('patroni');
         const pt = topology();
+        // The workshop cluster uses the same names and ports: stopped first, by the learner's choice.
+        const inTheWay = containersInTheWay(services.topology(), pt);
+        // The Patroni cluster's own containers have the same names: told apart by their image.
+        const present = (
+          await Promise.all(
+            inTheWay.map((name) =>
+              services
+                .docker()
+                .getContainer(name)
+                .inspect()
+                .then((c) => (c.Config.Image === pt.image ? undefined : name))
+                .catch(() => undefined),
+            ),
+          )
+        ).filter((n): n is string => !!n);
+        if (present.length) throw new Error(t('The workshop cluster ({0}) uses the container names and ports of the Patroni cluster. Run PG HA Workshop: Stop Cluster first (its data is kept; Start Cluster brings it back), then Start Patroni Cluster again.', present.join(', ')));
+        await setClusterProfile('patroni');
         monitor.configure({ topology: pt });
         await composeUp(pt.cluster, { docker: services.docker(), env: { ...process.env, ...patroniTopologyEnv(pt) }, onOutput: (line) => progress.report({ message: line.replace(/\s+/g, ' ').slice(0, 120) }) });
         progress.report({ message: t('containers started; waiting for a leader and two streaming replicas…') });
@@ -260,11 +277,16 @@ export function registerPatroni(context: vscode.ExtensionContext, services: Serv
         feature.lastDemo8 = r;
         const passed = r.newLeader !== r.oldLeader && r.rto !== undefined;
         void vscode.commands.executeCommand('setContext', 'pgHaWorkshop.demo8.passed', passed);
-        const d4 = services.demoResults?.get('demo4')?.measures as { rtoMs?: number; rto?: { ms?: number }; lostWrites?: number; rpo?: { lostWrites?: number; acked?: number } } | undefined;
-        const others: ComparedRun[] = [
-          { label: t('Manual failover (Demo 4)'), rtoMs: d4?.rtoMs ?? d4?.rto?.ms, lostWrites: d4?.lostWrites ?? d4?.rpo?.lostWrites, acked: d4?.rpo?.acked, note: t('you: promote, repoint replicas and PgBouncer') },
-          { label: t('Custom watcher (Exercise 4)'), note: t('the workshop\'s script: polls pg_isready, promotes; no fencing, no quorum') },
-        ];
+        const others = comparedRuns(
+          {
+            demo4: t('Manual failover (Demo 4)'),
+            demo4Note: t('you: promote, repoint replicas and PgBouncer'),
+            watcher: t('Custom watcher (Exercise 4)'),
+            watcherNote: t('the workshop\'s script: polls pg_isready, promotes; no fencing, no quorum'),
+          },
+          services.demoResults?.get('demo4')?.measures as Partial<FailoverMeasures> | undefined,
+          services.lastAutoFailover,
+        );
         const md = renderDemo8Report(r, others);
         services.log.info(md);
         if (o.showReport !== false) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'markdown', content: md }), { preview: true });

@@ -10,6 +10,7 @@
 //   patroniUp(t?)                builds the image when missing, `up -d`, waits for a leader and two
 //                                streaming replicas; recreates (down -v + up) when it does not get there
 //   patroniDown({ volumes })     compose down
+//   ensurePatroniImage()         builds the local image when missing
 //   writableNodes()              members whose PostgreSQL accepts writes now (split-brain check)
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -47,7 +48,8 @@ export { containers };
 
 type Diag = { diagnostic(s: string): void } | undefined;
 
-function ensureImage(): void {
+/** Builds the local Patroni image when it is missing (scripts/build-patroni-image.sh, cached). */
+export function ensurePatroniImage(): void {
   const r = spawnSync('bash', [path.join(repoRoot(), 'scripts', 'build-patroni-image.sh')], { env: { ...process.env, PGHA_PATRONI_IMAGE: image }, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`Could not build ${image}: ${r.stderr || r.stdout}`);
 }
@@ -67,7 +69,7 @@ export async function healthy(timeoutMs: number): Promise<boolean> {
 }
 
 export async function patroniUp(t?: Diag, o: { fresh?: boolean } = {}): Promise<string> {
-  ensureImage();
+  ensurePatroniImage();
   if (!o.fresh) {
     await composeUp(patroni.cluster, composeOpts);
     if (await healthy(420_000)) return waitForLeader(patroni, { timeoutMs: 60_000 });

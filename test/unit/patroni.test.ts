@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { parseHistoryRow, type PatroniClusterInfo, type PatroniNodeInfo } from '../../src/core/patroni/rest';
 import { DEFAULT_PROFILE, FAST_PROFILE, PATRONI_DEFAULTS, settingsNotes, settingsOf, validatePatroniSettings } from '../../src/core/patroni/settings';
 import { formatMemberTable, lsnText, memberRows } from '../../src/core/patroni/status';
-import { patroniTopologyEnv, patroniTopologyFromEnv } from '../../src/core/patroni/topology';
+import { containersInTheWay, patroniTopologyEnv, patroniTopologyFromEnv } from '../../src/core/patroni/topology';
+import { topologyFromEnv } from '../../src/core/topology';
 
 test('settings: both profiles keep loop_wait + 2·retry_timeout ≤ ttl', () => {
   assert.deepEqual(validatePatroniSettings(DEFAULT_PROFILE), []);
@@ -99,4 +100,14 @@ test('topology: the compose file\'s variables and defaults, and back to the same
   assert.equal(t.dcsNetwork, 'p_dcs');
   assert.deepEqual(patroniTopologyEnv(t), env);
   assert.throws(() => patroniTopologyFromEnv({ PGHA_REST2_PORT: 'abc' }), /PGHA_REST2_PORT=abc is not a TCP port/);
+});
+
+test('the workshop containers in the Patroni cluster\'s way: same names and ports by default, none when both are moved apart', () => {
+  const workshop = topologyFromEnv({});
+  assert.deepEqual(containersInTheWay(workshop, patroniTopologyFromEnv({})), ['postgres-primary', 'postgres-replica1', 'postgres-replica2', 'pgbouncer']);
+  const apart = patroniTopologyFromEnv({ PGHA_CONTAINER_PREFIX: 'pat-', PGHA_PRIMARY_PORT: '25432', PGHA_REPLICA1_PORT: '25433', PGHA_REPLICA2_PORT: '25434', PGHA_PGBOUNCER_PORT: '26432' });
+  assert.deepEqual(containersInTheWay(workshop, apart), []);
+  // A port alone is enough to be in the way (the router on PgBouncer's port).
+  const router = patroniTopologyFromEnv({ PGHA_CONTAINER_PREFIX: 'pat-', PGHA_PRIMARY_PORT: '25432', PGHA_REPLICA1_PORT: '25433', PGHA_REPLICA2_PORT: '25434' });
+  assert.deepEqual(containersInTheWay(workshop, router), ['pgbouncer']);
 });

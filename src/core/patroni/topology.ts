@@ -92,3 +92,15 @@ export function patroniTopologyEnv(t: PatroniTopology): Record<string, string> {
 export function memberByName(t: PatroniTopology, name: string): PatroniMemberSpec | undefined {
   return t.members.find((m) => m.name === name || m.container === name);
 }
+
+/**
+ * The workshop cluster's containers that stand in the Patroni cluster's way: same container name
+ * or same host port (both use the workshop's names and ports by default). Only containers that
+ * exist matter; the caller checks that.
+ */
+export function containersInTheWay(workshop: ClusterTopology, patroni: PatroniTopology): string[] {
+  const names = new Set([...patroni.cluster.nodes.map((n) => n.container), patroni.cluster.pgbouncer.container, ...patroni.etcd.map((e) => e.container)]);
+  const ports = new Set([...patroni.members.flatMap((m) => [m.pgHostPort, m.restHostPort]), patroni.cluster.pgbouncer.hostPort, ...patroni.etcd.map((e) => e.clientHostPort)]);
+  const ours = [...workshop.nodes.map((n) => ({ container: n.container, port: n.hostPort })), { container: workshop.pgbouncer.container, port: workshop.pgbouncer.hostPort }];
+  return ours.filter((w) => names.has(w.container) || ports.has(w.port)).map((w) => w.container);
+}
