@@ -12,6 +12,7 @@
 //                                [--expand "Backups"]   (tree rows to expand in the sidebar shot)
 //                                [--attach "postgresql://watcher:pw@127.0.0.1:5432,127.0.0.1:5433/postgres"]
 //                                [--setting pgHaWorkshop.clusterProfile=patroni ...]   (user settings; a value is JSON or a string)
+//                                [--wait-row "Members"]   (the sidebar shot waits for a row with this label)
 // --attach runs Attach to Cluster with that connection string (read-only, no Patroni) before the
 // sidebar shot, so the view shows the attached cluster instead of the workshop's.
 // --demos runs those palette commands (full titles, e.g. "PG HA Workshop Demo: Check Prerequisites")
@@ -43,6 +44,7 @@ const { values: opt } = parseArgs({
     expand: { type: 'string', default: '' },
     attach: { type: 'string', default: '' },
     setting: { type: 'string', multiple: true, default: [] },
+    'wait-row': { type: 'string', default: '' },
   },
 });
 const shots = new Set(opt.only.split(',').map((s) => s.trim()));
@@ -145,6 +147,7 @@ try {
     // Wait for what the view renders: its tree rows, or its welcome content; then a few polls.
     // (welcome content with a button: past "Looking for a Docker engine…").
     await page.waitForSelector('.part.sidebar .monaco-list-row, .part.sidebar .welcome-view-content .monaco-button', { timeout: 120_000 });
+    if (opt['wait-row']) await page.waitForSelector(`.part.sidebar .monaco-list-row[aria-label^="${opt['wait-row']}"]`, { timeout: 180_000 });
     await sleep(5000);
     // Expand the first two nodes (primary and replica1) to show their figures, or the rows named
     // by --expand (labels, comma-separated, e.g. "Backups").
