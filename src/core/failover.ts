@@ -23,8 +23,12 @@
 //                     may become writable; otherwise it stays fenced and the error says so
 //   6 pgbouncer       [databases] host + RELOAD (first: the clients' outage ends here), beside
 //                     the new primary's synchronous_standby_names (no standby that is gone named)
-//   7 checkpoint      on the new primary (pg_rewind of the old primary needs it)
-//   8 replicas        slot on the new primary + primary_conninfo/primary_slot_name + reload
+//                     and beside 7
+//   7 replicas        slot on the new primary + primary_conninfo/primary_slot_name + reload. With
+//                     synchronous replication no commit on the new primary is acknowledged until
+//                     a standby it names streams from it, so this is on the clients' critical path
+//                     too: it never waits behind the checkpoint
+//   8 checkpoint      on the new primary (pg_rewind of the old primary needs it)
 //   9 measure         RTO/RPO from the ledger
 //
 // The whole failover holds the cluster's operation lock (operationLock.ts): a second failover,
@@ -334,8 +338,21 @@ export function quoteLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** Resolves when `service` streams from the node at `port` (pg_stat_replication); false on timeout. */
-export async function waitStreaming(ctx: FailoverContext, port: number, service: string, timeoutMs: number): Promise<boolean> {
+/** The container does not run (exited, dead, removed); false while the engine cannot tell. */
+async function containerGone(ctx: FailoverContext, container: string): Promise<boolean> {
+  try {
+    const st = await ctx.containers.state(container);
+    return !st || !st.Running;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves when `service` streams from the node at `port` (pg_stat_replication); false on timeout. With `upstreamContainer`, stops waiting as
+ * soon as that node's container no longer runs (it crashed or was fenced: nothing will stream from it).
+ */
+export async function waitStreaming(ctx: FailoverContext, port: number, service: string, timeoutMs: number, o: { upstreamContainer?: string } = {}): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -343,6 +360,7 @@ export async function waitStreaming(ctx: FailoverContext, port: number, service:
       if ((rows[0]?.n ?? 0) > 0) return true;
     } catch {
       /* the node may be restarting */
+      if (o.upstreamContainer && (await containerGone(ctx, o.upstreamContainer))) return false;
     }
     await sleep(250);
   }
@@ -698,21 +716,12 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
     }
     step('pgbouncer', pgbouncer.ok, t1, pgbouncer.message);
   };
-  await Promise.all([syncConfig(), repointBouncer()]);
-
-  // 7 checkpoint
-  t0 = Date.now();
-  try {
-    await sql(ctx, np.hostPort, 'CHECKPOINT', [], 60_000);
-    step('checkpoint', true, t0, `CHECKPOINT on ${np.container} (pg_rewind reads its new timeline from it)`);
-  } catch (e) {
-    step('checkpoint', false, t0, `CHECKPOINT on ${np.container} failed: ${classifyPgError(e).message}`);
-  }
-
-  // 8 other replicas
+  // 7 other replicas, beside the PgBouncer repoint: in synchronous mode the new primary
+  // acknowledges no commit before a standby it names streams from it.
   const replicas: { key: NodeKey; container: string; ok: boolean; message: string }[] = [];
-  if (o.repointReplicas ?? true) {
-    t0 = Date.now();
+  const repointOthers = async (): Promise<void> => {
+    if (!(o.repointReplicas ?? true)) return;
+    const t1 = Date.now();
     const others = s.nodes.filter((n) => n.key !== np.key && n.key !== old?.key);
     await Promise.all(
       others.map(async (n) => {
@@ -725,15 +734,36 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
         }
         try {
           await repointReplica(ctx, rs, np);
-          const ok = await waitStreaming(ctx, np.hostPort, rs.service, 60_000);
-          replicas.push({ key: n.key, container: n.container, ok, message: ok ? `${n.container} streams from ${np.container} (slot ${rs.slot})` : `${n.container} was repointed to ${np.container} but does not stream after 60 s: check its log (a replica ahead of the new primary needs pg_rewind).` });
+          // It runs beside the PgBouncer repoint: a new primary that dies meanwhile ends the wait at once.
+          const ok = await waitStreaming(ctx, np.hostPort, rs.service, 60_000, { upstreamContainer: np.container });
+          const npDown = !ok && (await containerGone(ctx, np.container));
+          replicas.push({
+            key: n.key,
+            container: n.container,
+            ok,
+            message: ok
+              ? `${n.container} streams from ${np.container} (slot ${rs.slot})`
+              : npDown
+                ? `${n.container} was repointed to ${np.container}, which stopped running before it streamed: fail over again.`
+                : `${n.container} was repointed to ${np.container} but does not stream after 60 s: check its log (a replica ahead of the new primary needs pg_rewind).`,
+          });
         } catch (e) {
           replicas.push({ key: n.key, container: n.container, ok: false, message: `${n.container} could not be repointed: ${classifyPgError(e).message}` });
         }
       }),
     );
-    step('replicas', replicas.every((r) => r.ok), t0, replicas.map((r) => r.message).join('; ') || 'no other replica');
+    step('replicas', replicas.every((r) => r.ok), t1, replicas.map((r) => r.message).join('; ') || 'no other replica');
     for (const r of replicas) if (!r.ok) warnings.push(r.message);
+  };
+  await Promise.all([syncConfig(), repointBouncer(), repointOthers()]);
+
+  // 8 checkpoint (after the clients' path: only a later pg_rewind of the old primary needs it)
+  t0 = Date.now();
+  try {
+    await sql(ctx, np.hostPort, 'CHECKPOINT', [], 60_000);
+    step('checkpoint', true, t0, `CHECKPOINT on ${np.container} (pg_rewind reads its new timeline from it)`);
+  } catch (e) {
+    step('checkpoint', false, t0, `CHECKPOINT on ${np.container} failed: ${classifyPgError(e).message}`);
   }
 
   // 9 measure

@@ -60,6 +60,12 @@ describe('synchronous replication on the live cluster (Exercise 1)', { timeout: 
     const st = await getSynchronousReplication(ctx);
     assert.notEqual(st.synchronousStandbyNames, '');
     assert.ok(!st.synchronousStandbyNames.includes(r.newPrimary.service), st.synchronousStandbyNames);
+    // The new primary acknowledges no commit until the standby it names streams from it: that
+    // standby is repointed beside PgBouncer, not after the CHECKPOINT (which only a later pg_rewind needs).
+    const names = r.steps.map((x) => x.name);
+    const replicas = r.steps.find((x) => x.name === 'replicas');
+    assert.ok(replicas?.ok, replicas?.message);
+    assert.ok(names.indexOf('replicas') < names.indexOf('checkpoint'), `steps in order: ${names.join(', ')}`);
   });
 
   test('async: kill -9 under load, fail over: the loss is measured and reported', async (t) => {
