@@ -9,7 +9,7 @@ import { discoverCluster } from '../../src/core/discovery';
 import { formatAddress } from '../../src/core/nodes';
 import { patroniUrlsOf, resolveAttachedPatroni, restartAttached, switchoverAttached } from '../../src/core/patroni/attached';
 import { PatroniOperationError, waitForLeader } from '../../src/core/patroni/operations';
-import { patroni, patroniDown, patroniUp, q } from '../support/patroniCluster';
+import { healthy, patroni, patroniDown, patroniUp, q } from '../support/patroniCluster';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const urls = patroni.members.map((m) => m.restUrl);
@@ -20,6 +20,13 @@ let profile: AttachedProfile;
 
 before(async () => {
   await patroniUp();
+  // Attached as a learner would find it: both replicas streaming (their WAL receivers name their members).
+  for (const m of patroni.members) {
+    await until(async () => {
+      const r = await q<{ rec: boolean; s: string | null }>(m.pgHostPort, 'SELECT pg_is_in_recovery() AS rec, (SELECT status FROM pg_stat_wal_receiver) AS s');
+      return !r[0].rec || r[0].s === 'streaming';
+    }, 180_000, `${m.name} streaming or leader`);
+  }
   const d = await discoverCluster(seeds, { user: 'postgres', password: 'postgres', database: 'postgres', ssl: { mode: 'prefer' }, patroniUrl: urls.join(', ') });
   assert.equal(d.error, undefined);
   assert.equal(d.nodes.length, 3, JSON.stringify(d.nodes));
@@ -79,10 +86,14 @@ test('switchover to a replica through Patroni: the chosen node becomes the leade
   // A transaction id is assigned only where writes are accepted.
   assert.ok(Number((await q<{ x: string }>(target.pgHostPort, 'SELECT txid_current()::text AS x'))[0].x) > 0);
   await until(async () => await inRecovery(old.pgHostPort), 180_000, `${old.name} back as a replica`);
+  // Patroni has finished the switchover when every member runs again (the old leader's demotion ends
+  // after its PostgreSQL is back in recovery; until then Patroni answers 503 to any other action).
+  assert.ok(await healthy(180_000), 'Patroni reports one leader and two running replicas after the switchover');
 });
 
 test('restart through Patroni: the node\'s postmaster starts again and it is back in its role', async () => {
   const topo = attachedTopology(profile, 'postgres');
+  assert.ok(await healthy(180_000), 'Patroni is settled (no switchover or demotion in progress)');
   const leader = await waitForLeader(patroni, { timeoutMs: 120_000 });
   const replica = await until(async () => {
     for (const m of patroni.members) if (m.name !== leader && (await inRecovery(m.pgHostPort).catch(() => false))) return m;

@@ -120,8 +120,14 @@ export async function resolveAttachedPatroni(cluster: ClusterTopology, urls: rea
   }
   if (!members) throw new PatroniOperationError(`No Patroni REST URL of this profile answers. ${problems.join(' ')}`, 'unreachable');
 
-  const facts = await nodeFacts(cluster, timeoutMs);
   const names = new Set(members.map((m) => m.name));
+  // A standby's WAL receiver names its member; one that is (re)connecting names nobody for a few
+  // seconds (a new replica, a restart): ask again, bounded, before matching by elimination.
+  let facts = await nodeFacts(cluster, timeoutMs);
+  for (let i = 0; i < 10 && facts.filter((f) => f.inRecovery && !(f.receiverApp && names.has(f.receiverApp))).length > 1; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    facts = await nodeFacts(cluster, timeoutMs);
+  }
   const leader = members.find((m) => m.role === 'leader' || m.role === 'master' || m.role === 'standby_leader')?.name;
   const memberByNode = new Map<NodeKey, string>();
   for (const f of facts) {
