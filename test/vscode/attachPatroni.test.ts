@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { clientFor, waitForLeader } from '../../src/core/patroni/operations';
 import type { Services } from '../../src/services';
 import { waitFor } from '../support/cluster';
-import { patroni, patroniDown, patroniUp } from '../support/patroniCluster';
+import { healthy, patroni, patroniDown, patroniUp } from '../support/patroniCluster';
 import { activateExtension, treeNodeItems } from './host';
 
 interface Outcome<T = unknown> {
@@ -79,6 +79,9 @@ suite('Attach to Cluster: a Patroni-managed cluster, switchover and restart thro
   });
 
   test('Restart Node asks Patroni to restart that member', async () => {
+    // After the switchover Patroni settles first: the old leader rejoins and the other replica
+    // follows the new leader (until then Patroni refuses actions, and a reconnecting standby names nobody).
+    assert.ok(await healthy(180_000), 'Patroni reports one leader and two running replicas');
     const leader = await waitForLeader(patroni, { timeoutMs: 120_000 });
     // A member Patroni is still starting (the old leader, rejoining) is not restarted: Patroni refuses.
     const running = await waitFor(

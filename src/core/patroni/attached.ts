@@ -124,7 +124,10 @@ export async function resolveAttachedPatroni(cluster: ClusterTopology, urls: rea
   // A standby's WAL receiver names its member; one that is (re)connecting names nobody for a few
   // seconds (a new replica, a restart): ask again, bounded, before matching by elimination.
   let facts = await nodeFacts(cluster, timeoutMs);
-  for (let i = 0; i < 10 && facts.filter((f) => f.inRecovery && !(f.receiverApp && names.has(f.receiverApp))).length > 1; i++) {
+  // Also a node that does not answer for a moment (Patroni restarting the demoted leader): matching
+  // by elimination needs all but one node named.
+  const unnamed = (fs: readonly NodeFacts[]) => cluster.nodes.length - fs.filter((f) => !f.inRecovery || (f.receiverApp && names.has(f.receiverApp))).length;
+  for (let i = 0; i < 10 && unnamed(facts) > 1; i++) {
     await new Promise((r) => setTimeout(r, 1000));
     facts = await nodeFacts(cluster, timeoutMs);
   }
