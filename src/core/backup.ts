@@ -160,7 +160,7 @@ const shQuote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
  * line is exactly argv, forks included (pg_basebackup -X stream forks its WAL streamer, which holds
  * the connection open): SIGTERM, again for late forks, SIGKILL after 5 s, until none is left (10 s).
  */
-export function stopProcessesScript(argv: readonly string[]): string {
+function stopProcessesScript(argv: readonly string[]): string {
   const want = shQuote(`${argv.join(' ')} `);
   return [
     `want=${want}`,

@@ -10,8 +10,8 @@ import { formatAddress } from '../../src/core/nodes';
 import { patroniUrlsOf, resolveAttachedPatroni, restartAttached, switchoverAttached } from '../../src/core/patroni/attached';
 import { PatroniOperationError, waitForLeader } from '../../src/core/patroni/operations';
 import { healthy, patroni, patroniDown, patroniUp, q } from '../support/patroniCluster';
+import { waitFor } from '../support/cluster';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const urls = patroni.members.map((m) => m.restUrl);
 const seeds = patroni.members.map((m) => ({ host: '127.0.0.1', port: m.pgHostPort }));
 const keyOf = (port: number) => formatAddress({ host: '127.0.0.1', port });
@@ -53,15 +53,8 @@ async function inRecovery(port: number): Promise<boolean> {
   return (await q<{ rec: boolean }>(port, 'SELECT pg_is_in_recovery() AS rec'))[0].rec;
 }
 
-async function until<T>(f: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(1000);
-  }
-}
+/** The fixture's waitFor, polling every 1000 ms. */
+const until = <T>(f: () => Promise<T>, timeoutMs: number, what: string) => waitFor(f, timeoutMs, what, 1000);
 
 test('each attached node is matched to its Patroni member and to the REST URL this machine reaches it at', async () => {
   const topo = attachedTopology(profile, 'postgres');

@@ -14,17 +14,11 @@ import { askAny, formatMemberTable, readPatroniStatus } from '../../src/core/pat
 import { memberByName } from '../../src/core/patroni/topology';
 import { LoadGenerator } from '../../src/core/load';
 import { containers, healthy, patroni, patroniDown, patroniUp, q, writableNodes } from '../support/patroniCluster';
+import { waitFor } from '../support/cluster';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(f: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(500);
-  }
-}
+/** The fixture's waitFor, polling every 500 ms. */
+const until = <T>(f: () => Promise<T>, timeoutMs: number, what: string) => waitFor(f, timeoutMs, what, 500);
 
 before(async () => {
   await patroniUp();
