@@ -74,8 +74,9 @@ export function registerPatroni(context: vscode.ExtensionContext, services: Serv
 
   let lastState = '';
   const render = async (s: PatroniStatus) => {
-    const names = monitor.topology.members.map((m) => m.container);
+    const names = [...monitor.topology.members.map((m) => m.container), ...monitor.topology.etcd.map((e) => e.container)];
     const snap = await services.containers().snapshot(names).catch(() => ({}) as Record<string, { status?: string }>);
+    tree.notCreated = monitor.topology.etcd.every((e) => (snap as Record<string, { status?: string }>)[e.container]?.status === 'missing');
     tree.stopped = new Set(monitor.topology.members.filter((m) => (snap as Record<string, { status?: string }>)[m.container]?.status !== 'running').map((m) => m.name));
     tree.update(s);
     view.description = s.reachable ? (s.paused ? t('paused') : s.leader ? t('leader {0}', s.leader) : t('no leader')) : undefined;

@@ -21,6 +21,8 @@ export class PatroniTreeProvider implements vscode.TreeDataProvider<PatroniTreeE
   /** Members cut from etcd by this window, and containers not running (from Docker). */
   cut = new Set<string>();
   stopped = new Set<string>();
+  /** No etcd container exists: the Patroni cluster was never started here (the view's welcome shows). */
+  notCreated = false;
 
   update(s: PatroniStatus): void {
     this.current = s;
@@ -31,6 +33,9 @@ export class PatroniTreeProvider implements vscode.TreeDataProvider<PatroniTreeE
     const s = this.current;
     if (!e) {
       if (!s) return [{ kind: 'message', label: t('Reading Patroni…') }];
+      // Never started: an empty tree, so the view shows its welcome ("Start Patroni Cluster"), not
+      // three etcd members "down" and "NO QUORUM" on a newcomer's first screen.
+      if (!s.reachable && this.notCreated) return [];
       if (!s.reachable) return [{ kind: 'message', label: t('No Patroni member answers: start the Patroni cluster.') }, { kind: 'section', id: 'dcs' }];
       return [{ kind: 'section', id: 'members' }, { kind: 'section', id: 'dcs' }, { kind: 'section', id: 'settings' }, { kind: 'section', id: 'history' }];
     }
