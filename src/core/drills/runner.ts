@@ -58,7 +58,9 @@ export interface ExpectationResult {
 }
 
 export interface DrillRun {
+  /** The drill as the profile ran it (its steps and bounds there). */
   readonly spec: DrillSpec;
+  readonly profile: DrillProfile;
   readonly runId: string;
   readonly records: readonly HistoryRecord[];
   readonly report: HistoryReport;
@@ -202,6 +204,7 @@ export async function runDrill(ctx: FailoverContext, drill: DrillSpec, o: RunDri
   progress('check', `${report.verdict}; RTO ${fmtMs(report.rto?.ms)}`);
   return {
     spec,
+    profile,
     runId: writer?.runId ?? '-',
     records,
     report,
