@@ -74,6 +74,11 @@ test('profiles: a drill runs on the workshop profile only unless it says so; per
   assert.deepEqual(p.expect, [{ kind: 'writes-resume', withinMs: 150_000 }, { kind: 'lost', max: 0 }]);
   assert.deepEqual(both.expect, w.expect, 'the parsed spec carries the workshop expectations');
 
+  const known = parseDrill('title: t\nprofiles: [workshop, patroni]\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0\nknown:\n  lost: { patroni: a Patroni bug }\n  stale-acks: everywhere', 'k');
+  assert.deepEqual(drillForProfile(known, 'patroni').known, { lost: 'a Patroni bug', 'stale-acks': 'everywhere' });
+  assert.deepEqual(drillForProfile(known, 'workshop').known, { 'stale-acks': 'everywhere' });
+  assert.throws(() => parseDrill('title: t\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0\nknown:\n  lost: { k8s: x }', 'x'), /x known\.lost \(a reason per profile\): "k8s"/);
+
   const skipped = parseDrill('title: t\nprofiles: [workshop]\nnot-on:\n  patroni: PgBouncer-specific\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0', 's');
   assert.equal(skipReason(skipped, 'patroni'), 'PgBouncer-specific');
 

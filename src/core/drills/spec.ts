@@ -20,7 +20,8 @@
 //     - writes-resume: 5s            # longest gap between two acknowledged writes
 //     - lost: 0                      # acknowledged writes missing at the end (max)
 //     - writes-resume: { workshop: 60s, patroni: 120s }   # a bound per profile (a profile left out: not checked there)
-//   known: the expectations a pending change still has to make pass (shown, not hidden)
+//   known: the expectations a pending change still has to make pass (shown, not hidden);
+//     per profile: `lost: { patroni: why }`
 //
 // On the Patroni profile (cluster/patroni/) the same drill injects the same faults into the
 // leader's container and writes through the router (HAProxy); the actions map to Patroni's own:
@@ -114,8 +115,10 @@ export interface DrillSpec {
   readonly expect: readonly Expectation[];
   /** The expectations per profile (a bound written per profile applies to the profiles it names). */
   readonly expectByProfile: Readonly<Record<DrillProfile, readonly Expectation[]>>;
-  /** Expectations (by kind) that wait on a pending change, with why. */
+  /** Expectations (by kind) that wait on a pending change, with why (on the profile this spec is for). */
   readonly known: Readonly<Record<string, string>>;
+  /** The same per profile (`known: { lost: { patroni: why } }` marks it on that profile only). */
+  readonly knownByProfile: Readonly<Record<DrillProfile, Readonly<Record<string, string>>>>;
 }
 
 export class DrillSpecError extends Error {
@@ -264,6 +267,19 @@ export function parseDrill(text: string, name: string): DrillSpec {
     });
   }
   const items = d.expect.map((e, i) => parseExpectationItem(e, `${name} expect[${i + 1}]`));
+  const knownByProfile = Object.fromEntries(
+    DRILL_PROFILES.map((p) => [
+      p,
+      Object.fromEntries(
+        Object.entries(known).flatMap(([k, v]): [string, string][] => {
+          if (typeof v !== 'object' || v === null) return [[k, String(v)]];
+          const per = obj(v, `${name} known.${k}`);
+          for (const q of Object.keys(per)) oneOf(q, DRILL_PROFILES, `${name} known.${k} (a reason per profile)`);
+          return per[p] === undefined ? [] : [[k, String(per[p])]];
+        }),
+      ),
+    ]),
+  ) as Record<DrillProfile, Record<string, string>>;
   const expectByProfile = Object.fromEntries(DRILL_PROFILES.map((p) => [p, items.map((x) => x[p]).filter((x): x is Expectation => x !== undefined)])) as Record<DrillProfile, Expectation[]>;
   for (const p of profiles) if (expectByProfile[p].length === 0) throw new DrillSpecError(`${name}: no expectation applies on the ${p} profile.`);
   return {
@@ -277,7 +293,8 @@ export function parseDrill(text: string, name: string): DrillSpec {
     steps,
     expect: expectByProfile.workshop,
     expectByProfile,
-    known: Object.fromEntries(Object.entries(known).map(([k, v]) => [k, String(v)])),
+    known: knownByProfile.workshop,
+    knownByProfile,
   };
 }
 
@@ -289,7 +306,7 @@ export function skipReason(spec: DrillSpec, profile: DrillProfile): string | und
 
 /** The drill as `profile` runs it: its steps for that profile and that profile's expectations. */
 export function drillForProfile(spec: DrillSpec, profile: DrillProfile): DrillSpec {
-  return { ...spec, steps: spec.steps.filter((s) => !s.profiles || s.profiles.includes(profile)), expect: spec.expectByProfile[profile] };
+  return { ...spec, steps: spec.steps.filter((s) => !s.profiles || s.profiles.includes(profile)), expect: spec.expectByProfile[profile], known: spec.knownByProfile[profile] };
 }
 
 /** Every *.yaml drill of a folder, sorted by name. */
