@@ -5,8 +5,19 @@
 # image already exists.
 set -euo pipefail
 IMAGE="${PGHA_PATRONI_IMAGE:-pgha-patroni-local:15}"
+PATCH="$(cd "$(dirname "$0")/.." && pwd)/cluster/patroni/patch-leader-renewal.py"
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  echo "image $IMAGE: present"
+  if [ "$(docker image inspect -f '{{index .Config.Labels "org.pgha.leader-renewal"}}' "$IMAGE" 2>/dev/null)" = compare-and-set ]; then
+    echo "image $IMAGE: present"
+    exit 0
+  fi
+  # An image built before the patch: add it as one layer (no registry needed: FROM a local image).
+  CTX="$(mktemp -d /tmp/pgha-patroni-patch.XXXXXX)"
+  cp "$PATCH" "$CTX/"
+  printf 'FROM %s\nUSER root\nCOPY patch-leader-renewal.py /usr/local/lib/pgha/\nRUN python3 /usr/local/lib/pgha/patch-leader-renewal.py\nUSER postgres\nLABEL org.pgha.leader-renewal=compare-and-set\n' "$IMAGE" >"$CTX/Dockerfile"
+  docker build -q -t "$IMAGE" "$CTX" >/dev/null || { rm -rf "$CTX"; echo "could not patch $IMAGE (Patroni's leader renewal)" >&2; exit 1; }
+  rm -rf "$CTX"
+  echo "image $IMAGE: present, leader renewal patched"
   exit 0
 fi
 command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install -y debootstrap" >&2; exit 1; }
@@ -24,9 +35,13 @@ chroot "$ROOT" sh -c 'mkdir -p /var/lib/postgresql/data /var/run/postgresql /var
   && chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql /var/lib/etcd /run/haproxy \
   && chmod 700 /var/lib/postgresql/data && chmod 2775 /var/run/postgresql \
   && rm -rf /etc/postgresql/15 /var/lib/postgresql/15 /var/cache/apt/archives/*.deb /var/lib/apt/lists/*'
+# Patroni 3.0.2 (bookworm) can take the leader key back after a pause: cluster/patroni/patch-leader-renewal.py.
+mkdir -p "$ROOT/usr/local/lib/pgha" && cp "$PATCH" "$ROOT/usr/local/lib/pgha/"
+chroot "$ROOT" python3 /usr/local/lib/pgha/patch-leader-renewal.py
 tar -C "$ROOT" -c . | docker import \
   --change 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'ENV PGDATA=/var/lib/postgresql/data' \
   --change 'USER postgres' \
-  --change 'CMD ["patroni", "/etc/patroni/patroni.yml"]' - "$IMAGE" >/dev/null
+  --change 'CMD ["patroni", "/etc/patroni/patroni.yml"]' \
+  --change 'LABEL org.pgha.leader-renewal=compare-and-set' - "$IMAGE" >/dev/null
 echo "image $IMAGE: built"

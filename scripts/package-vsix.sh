@@ -20,7 +20,7 @@ unzip -Z1 "$OUT" | node -e '
     else if (v && typeof v === "object") Object.values(v).forEach(walk);
   })(require("./package.json"));
   // And every file the extension reads at run time without package.json naming it.
-  for (const f of ["dist/main.js", "dist/vendor.js", "dist/dashboard/main.js", "dist/dashboard/main.css", "LICENSE.txt", "cluster/docker-compose.yml", "cluster/patroni/docker-compose.yml", "cluster/patroni/patroni.yml", "cluster/patroni/Dockerfile"]) refs.add(f);
+  for (const f of ["dist/main.js", "dist/vendor.js", "dist/dashboard/main.js", "dist/dashboard/main.css", "LICENSE.txt", "cluster/docker-compose.yml", "cluster/patroni/docker-compose.yml", "cluster/patroni/patroni.yml", "cluster/patroni/Dockerfile", "cluster/patroni/patch-leader-renewal.py"]) refs.add(f);
   const missing = [...refs].filter((f) => !inVsix.has(f));
   if (missing.length) { console.error("package: ERROR: package.json points at files left out of the .vsix: " + missing.join(", ") + " (see .vscodeignore)"); process.exit(1); }
   console.log("package: all " + refs.size + " files package.json points at or the extension reads are inside");

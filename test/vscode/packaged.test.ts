@@ -43,7 +43,7 @@ suite('Packaged extension (.vsix)', function () {
   });
 
   test('every file the manifest names and the code reads at run time is inside', () => {
-    const files = [...manifestFiles(ext.packageJSON), 'dist/extension.js', 'dist/main.js', 'dist/vendor.js', 'dist/dashboard/main.js', 'dist/dashboard/main.css', 'cluster/docker-compose.yml', 'cluster/monitoring.pgha.sql', 'cluster/patroni/docker-compose.yml', 'cluster/patroni/patroni.yml', 'cluster/patroni/Dockerfile', 'cluster/patroni/haproxy.cfg', 'cluster/patroni/post-bootstrap.sh'];
+    const files = [...manifestFiles(ext.packageJSON), 'dist/extension.js', 'dist/main.js', 'dist/vendor.js', 'dist/dashboard/main.js', 'dist/dashboard/main.css', 'cluster/docker-compose.yml', 'cluster/monitoring.pgha.sql', 'cluster/patroni/docker-compose.yml', 'cluster/patroni/patroni.yml', 'cluster/patroni/Dockerfile', 'cluster/patroni/haproxy.cfg', 'cluster/patroni/post-bootstrap.sh', 'cluster/patroni/patch-leader-renewal.py'];
     const missing = files.filter((f) => !fs.existsSync(path.join(ext.extensionPath, f)));
     assert.deepStrictEqual(missing, []);
   });
