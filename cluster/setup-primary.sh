@@ -26,15 +26,19 @@ initialize() {
   log "initializing a new cluster in $PGDATA"
   # A failed first initialization leaves nothing behind, so the next start tries again.
   trap 'log "initialization failed; cleaning $PGDATA"; pg_ctl -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PGDATA"/* "$PGDATA"/.[!.]* 2>/dev/null || true' EXIT
-  initdb -D "$PGDATA" -U postgres --encoding=UTF8 --no-locale --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  # Nothing is synced file by file while initializing (initdb --no-sync, the setup server with
+  # fsync=off): one sync of the data directory's file system after its clean shutdown makes all of
+  # it durable at once, seconds sooner on a slow disk.
+  initdb -D "$PGDATA" -U postgres --encoding=UTF8 --no-locale --auth-local=trust --auth-host=scram-sha-256 --no-sync >/dev/null
   # Listen on the socket only while the init scripts run: nobody connects to a half-made cluster.
-  pg_ctl -D "$PGDATA" -w -t 60 -o "-c config_file=$CONF -c listen_addresses='' -c cluster_name=$NODE -c archive_mode=off" start
+  pg_ctl -D "$PGDATA" -w -t 60 -o "-c config_file=$CONF -c listen_addresses='' -c cluster_name=$NODE -c archive_mode=off -c fsync=off -c full_page_writes=off" start
   for f in "$INIT_DIR"/*.sql; do
     [ -e "$f" ] || continue
     log "running $(basename "$f")"
     psql -X -q -v ON_ERROR_STOP=1 -U postgres -d postgres -f "$f"
   done
   pg_ctl -D "$PGDATA" -w -t 60 -m fast stop
+  sync -f "$PGDATA" 2>/dev/null || sync
   trap - EXIT
   log "initialization done"
 }

@@ -11,6 +11,13 @@ system_identifier() { # system_identifier PGDATA
 
 wal_archive_setup() {
   ARCHIVE=off
+  # The one-shot backup-volume service makes a new volume writable; it runs beside the primary's
+  # first start (not before it), so give it a moment when the volume is there but not ready yet.
+  waited=0
+  while [ -d "$BACKUP_ROOT" ] && ! [ -w "$BACKUP_ROOT/wal" ] && [ "$waited" -lt 50 ]; do
+    sleep 0.2
+    waited=$((waited + 1))
+  done
   if [ -d "$BACKUP_ROOT/wal" ] && [ -w "$BACKUP_ROOT/wal" ]; then
     sysid="$(system_identifier "$PGDATA")"
     if [ -n "$sysid" ] && mkdir -p "$BACKUP_ROOT/wal/$sysid" 2>/dev/null; then

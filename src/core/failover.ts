@@ -50,7 +50,7 @@ import { presentSeqs } from './load';
 import { markFenced } from './fenceMarker';
 import { holderOf, killNode, promoteReplica, startNode, stopNode, NodeActionError, type NodeActionContext } from './nodeActions';
 import { withOperationLock } from './operationLock';
-import { repointPgBouncer } from './pgbouncer';
+import { readPgBouncerIni, repointPgBouncer } from './pgbouncer';
 import { probeNode, probePgBouncer, type NodeProbe, type PgBouncerProbe } from './probe';
 import { deriveStatus, type ClusterStatus, type NodeStatus } from './status';
 import { judgeSyncGuard, prefetchPrimaryFacts, readSyncRequirement, type SyncGuardRefusal, type SyncRequirement } from './syncGuard';
@@ -426,6 +426,8 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   let t0 = Date.now();
   // The synchronous-standby guard's files are read beside the survey (a switchover has a live primary: none needed).
   const primaryFacts = o.requireCaughtUp ? undefined : prefetchPrimaryFacts(ctx);
+  // PgBouncer's config is read beside it too: after the promotion its repoint is one write and a RELOAD.
+  const bouncerIni = (o.repointPgBouncer ?? true) ? readPgBouncerIni(ctx).then((ini) => ({ ini }), (e: unknown) => ({ error: e })) : undefined;
   const s = await surveyCluster(ctx);
   if (s.splitBrain) {
     throw new FailoverError(
@@ -545,14 +547,13 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   } else {
     fencing = { mode: 'none', message: 'No old primary was found (no node accepts writes and no replica names its upstream).' };
   }
-  if (old) {
-    // Durable: Start Cluster, Start Node, docker start and compose up leave it fenced until someone chooses.
-    try {
-      await markFenced(actx, old.key, `fenced by a ${kind} (${fencing.mode}); another node is promoted in its place`);
-    } catch (e) {
-      warnings.push(`${old.container} is fenced, but its fence mark could not be written (${e instanceof Error ? e.message : String(e)}): do not start it again before rejoining it.`);
-    }
-  }
+  // Durable: Start Cluster, Start Node, docker start and compose up leave it fenced until someone
+  // chooses. Written beside the choice of the candidate (both come before the promotion).
+  const fenceMarked = old
+    ? markFenced(actx, old.key, `fenced by a ${kind} (${fencing.mode}); another node is promoted in its place`).catch((e: unknown) => {
+        warnings.push(`${old.container} is fenced, but its fence mark could not be written (${e instanceof Error ? e.message : String(e)}): do not start it again before rejoining it.`);
+      })
+    : Promise.resolve();
   step('fence', true, t0, fencing.message);
   const fencedAt = fencing.at ?? startedAt;
   if (o.signal?.aborted) {
@@ -625,6 +626,7 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
       if (refusal) warnings.push(`Data loss accepted: ${refusal.lost.join(', ')} (synchronous) stopped answering during the failover.`);
     }
   }
+  await fenceMarked;
   step('choose', true, t0, `${spec(chosen.key).container} (${because}; replay ${chosen.replayLsn})`);
   const np = spec(chosen.key);
 
@@ -708,7 +710,9 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
     if (!(o.repointPgBouncer ?? true)) return;
     const t1 = Date.now();
     try {
-      const r = await repointPgBouncer({ topology: t, containers: ctx.containers }, np.service);
+      const read = await bouncerIni;
+      // Not readable before (PgBouncer was down then, say): read it again now.
+      const r = await repointPgBouncer({ topology: t, containers: ctx.containers }, np.service, { ini: read && 'ini' in read ? read.ini : undefined });
       pgbouncer = { ok: true, message: r.changed ? `PgBouncer now sends ${t.superuser.database} to ${np.service} (was ${r.from.join(', ')}; RELOAD)` : `PgBouncer already pointed at ${np.service}` };
     } catch (e) {
       pgbouncer = { ok: false, message: e instanceof Error ? e.message : String(e) };
@@ -820,6 +824,8 @@ async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise
   // anyway); otherwise the old primary stays fenced and the error says why.
   async function rollback(mayBePromoting?: string): Promise<void> {
     if (!old || !oldRunning) return;
+    // The fence mark is written beside the choice: let it land before a start lifts it.
+    await fenceMarked;
     const r0 = Date.now();
     try {
       const now = await surveyCluster(ctx);

@@ -1,10 +1,12 @@
 // Repointing PgBouncer after the primary moved: edit the [databases] section of the runtime copy
 // of pgbouncer.ini inside the container (cluster/README.md: /tmp/pgbouncer/pgbouncer.ini), then
 // RELOAD on the admin console. Old server connections close when released; new ones go to the new
-// host. server_login_retry = 1 in the workshop's config keeps the gap short.
+// host. A short server_login_retry in the workshop's config keeps the gap short: clients queued
+// while the old primary was down get a connection to the new one within it.
 //
 // API (no vscode):
-//   repointPgBouncer(ctx, service, { pause? }) → { from, to, tookMs }
+//   repointPgBouncer(ctx, service, { pause?, ini? }) → { from, to, tookMs }
+//   readPgBouncerIni(ctx)                      → the runtime pgbouncer.ini text
 //   pgbouncerTarget(ctx)                       → host the workshop database is sent to
 //   adminCommand(topology, sql)                → rows of an admin console command (SHOW/RELOAD/PAUSE/RESUME)
 import { Client } from 'pg';
@@ -63,12 +65,8 @@ export function rewriteDatabasesHost(ini: string, host: string): { text: string;
   return { text: out.join('\n'), previous };
 }
 
-/**
- * Points PgBouncer's databases at `service` (a compose service name, e.g. postgres-replica1).
- * With `pause`, PAUSE first and RESUME after (always resumed, even on failure).
- */
-export async function repointPgBouncer(ctx: PgBouncerContext, service: string, o: { pause?: boolean } = {}): Promise<{ from: string[]; to: string; tookMs: number; changed: boolean }> {
-  const t0 = Date.now();
+/** The runtime pgbouncer.ini of the PgBouncer container (refuses when it does not run). */
+export async function readPgBouncerIni(ctx: PgBouncerContext): Promise<string> {
   const container = ctx.topology.pgbouncer.container;
   const st = await ctx.containers.state(container);
   if (!st || st.Status !== 'running') {
@@ -76,7 +74,20 @@ export async function repointPgBouncer(ctx: PgBouncerContext, service: string, o
   }
   const read = await ctx.containers.exec(container, ['cat', PGBOUNCER_RUNTIME_INI]);
   if (read.exitCode !== 0) throw new PgBouncerError(`Could not read ${PGBOUNCER_RUNTIME_INI} in ${container}: ${read.stderr.trim() || `exit code ${read.exitCode}`}.`);
-  const { text, previous } = rewriteDatabasesHost(read.stdout, service);
+  return read.stdout;
+}
+
+/**
+ * Points PgBouncer's databases at `service` (a compose service name, e.g. postgres-replica1).
+ * With `pause`, PAUSE first and RESUME after (always resumed, even on failure). `ini`: the runtime
+ * ini read before (readPgBouncerIni) by a caller that holds the operation lock, so that the
+ * repoint after a promotion costs one write and a RELOAD.
+ */
+export async function repointPgBouncer(ctx: PgBouncerContext, service: string, o: { pause?: boolean; ini?: string } = {}): Promise<{ from: string[]; to: string; tookMs: number; changed: boolean }> {
+  const t0 = Date.now();
+  const container = ctx.topology.pgbouncer.container;
+  const ini = o.ini ?? (await readPgBouncerIni(ctx));
+  const { text, previous } = rewriteDatabasesHost(ini, service);
   if (previous.length === 0) throw new PgBouncerError(`${PGBOUNCER_RUNTIME_INI} in ${container} has no host= entry under [databases]: nothing to repoint.`);
   const changed = previous.some((p) => p !== service);
   let paused = false;
