@@ -199,8 +199,9 @@ try {
     };
     const lines = (row) => row.locator('.cell-editor-container .view-line').count();
     const executionOrder = async (row) => ((await row.locator('.execution-count-label').textContent().catch(() => '')) ?? '').trim();
-    // `text` is rendered in the notebook's output webview (not the page's own frame, where the
-    // cell's source text is, nor another webview).
+    // `text` is rendered in the notebook's webview (not the page's own frame, where the cell's
+    // source text is, nor another webview). That webview renders the Markdown cells too: look for
+    // what only a result shows (its "N row(s) · time" line).
     const rendered = async (text) => {
       for (const f of page.frames()) {
         if (![f, f.parentFrame()].some((x) => x && /purpose=notebookRenderer/.test(x.url()))) continue;
@@ -222,16 +223,18 @@ try {
       return false;
     };
 
+    const RESULT = /\d+ rows? · \d/;
+
     // Ctrl+Enter in the first SQL cell (SELECT pg_is_in_recovery() on every node).
     const firstIndex = await rowIndex(codeRows.first());
     const first = page.locator(`.notebook-editor .monaco-list-row[data-index="${firstIndex}"]`);
     expect(await focusCellEditor(first), 'the cursor is in the first SQL cell\'s editor');
     const linesBefore = await lines(first);
     // A fresh copy of the notebook has no outputs: nothing of this cell's output is on screen yet.
-    expect(!(await rendered('pg_is_in_recovery')), 'before the shortcut, the cell has no output');
+    expect(!(await rendered(RESULT)), 'before the shortcut, the cell has no output');
     await page.keyboard.press('End');
     await page.keyboard.press('Control+Enter');
-    expect(await outputShows(first, 'pg_is_in_recovery'), 'Ctrl+Enter runs the cell: its output appears');
+    expect(await outputShows(first, RESULT), 'Ctrl+Enter runs the cell: its output appears');
     expect(/\d/.test(await executionOrder(first)), `the cell has run (execution order "${await executionOrder(first)}")`);
     expect((await lines(first)) === linesBefore, `Ctrl+Enter inserted no line into the cell (${await lines(first)} line(s), was ${linesBefore})`);
     await sleep(3000);
@@ -243,12 +246,13 @@ try {
     expect(await focusCellEditor(first), 'the cursor is back in the first SQL cell\'s editor');
     await page.keyboard.press('Shift+Enter');
     let orderAfter = orderBefore;
-    for (let i = 0; i < 60 && orderAfter === orderBefore; i++) {
+    // While it runs the label is empty; it shows the new number once the run has started.
+    for (let i = 0; i < 60 && !(orderAfter > orderBefore); i++) {
       await sleep(1000);
       orderAfter = Number((await executionOrder(first)).replace(/\D/g, ''));
     }
     expect(orderAfter > orderBefore, `Shift+Enter runs the cell (execution order ${orderBefore} -> ${orderAfter})`);
-    expect(await outputShows(first, 'pg_is_in_recovery'), 'and its new output appears');
+    expect(await outputShows(first, RESULT), 'and its new output appears');
     expect((await lines(first)) === linesBefore, 'Shift+Enter inserted no line into the cell');
     const focused = Number(await page.locator('.notebook-editor .monaco-list-row.focused').first().getAttribute('data-index').catch(() => 'NaN'));
     expect(focused === firstIndex + 1, `Shift+Enter moved to the next cell (focused cell ${focused}, ran cell ${firstIndex})`);
