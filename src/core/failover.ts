@@ -401,7 +401,7 @@ export function formatSyncNames(method: 'FIRST' | 'ANY', num: number, names: rea
 export async function failover(ctx: FailoverContext, o: FailoverOptions = {}): Promise<FailoverResult> {
   const kind = o.kind ?? 'failover';
   const what = `${kind === 'switchover' ? 'Switchover' : 'Fail over'}${o.candidate && o.candidate !== 'auto' ? ` to ${o.candidate}` : ''}${o.fencing ? ` (fence: ${o.fencing})` : ''}`;
-  return withOperationLock(ctx, { holder: holderOf(ctx), what, waitMs: o.lockWaitMs, signal: o.signal }, () => failoverLocked(ctx, o));
+  return withOperationLock(ctx, { holder: holderOf(ctx), what, waitMs: o.lockWaitMs, signal: o.signal, startBeside: true }, () => failoverLocked(ctx, o));
 }
 
 async function failoverLocked(ctx: FailoverContext, o: FailoverOptions): Promise<FailoverResult> {

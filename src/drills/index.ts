@@ -1,13 +1,16 @@
 // "Run Fault Drill": pick a drill of cluster/drills, confirm (it may recreate the cluster), watch its
 // steps in a progress notification (the cluster view shows the faults live), then read its report.
-// Everything but the UI is src/core/drills.
+// The drill runs on the active cluster profile (pgHaWorkshop.clusterProfile): on Patroni, Patroni's
+// own failover, switchover and rejoin; a drill not written for the profile is shown with the reason
+// and not run. Everything but the UI is src/core/drills.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { actionContext, cancelled, runCommand, type CommandOutcome } from '../commands/common';
 import { showReport } from '../commands/reportDocument';
 import { renderDrillReport } from '../core/drills/report';
 import { runDrill, type DrillRun } from '../core/drills/runner';
-import { drillsDir, loadDrills, type DrillSpec } from '../core/drills/spec';
+import { drillsDir, loadDrills, skipReason, type DrillProfile, type DrillSpec } from '../core/drills/spec';
+import { clusterProfileSetting, patroniTopologyFromSettings } from '../configuration';
 import { repoRoot } from '../core/topology';
 import type { Services } from '../services';
 
@@ -36,6 +39,9 @@ export async function runFaultDrill(services: Services, historyDir: string, args
     void vscode.window.showErrorMessage(message);
     return { ok: false, message };
   }
+  // An attached cluster keeps the workshop's drills (its own guards); else the active profile.
+  const profile: DrillProfile = !services.attached() && clusterProfileSetting() === 'patroni' ? 'patroni' : 'workshop';
+  const profileLabel = profile === 'patroni' ? t('Patroni') : t('workshop');
   let spec = args.drill ? drills.find((d) => d.name === args.drill) : undefined;
   if (args.drill && !spec) {
     const message = t('There is no fault drill named {0}. Drills: {1}.', args.drill, drills.map((d) => d.name).join(', '));
@@ -43,12 +49,24 @@ export async function runFaultDrill(services: Services, historyDir: string, args
     return { ok: false, message };
   }
   if (!spec) {
+    const runnable = drills.filter((d) => !skipReason(d, profile));
+    const skipped = drills.filter((d) => skipReason(d, profile));
     const pick = await vscode.window.showQuickPick(
-      drills.map((d) => ({ label: d.title, description: d.name, detail: d.learn, spec: d })),
-      { title: t('Run Fault Drill'), placeHolder: t('Pick a drill: a fault, an action and what must hold'), matchOnDescription: true, matchOnDetail: true },
+      [
+        ...runnable.map((d) => ({ label: d.title, description: d.name, detail: d.learn, spec: d })),
+        ...(skipped.length ? [{ label: t('Not on the {0} profile', profileLabel), kind: vscode.QuickPickItemKind.Separator, spec: undefined }] : []),
+        ...skipped.map((d) => ({ label: `$(circle-slash) ${d.title}`, description: d.name, detail: skipReason(d, profile), spec: d })),
+      ],
+      { title: t('Run Fault Drill ({0} profile)', profileLabel), placeHolder: t('Pick a drill: a fault, an action and what must hold'), matchOnDescription: true, matchOnDetail: true },
     );
-    if (!pick) return cancelled();
+    if (!pick?.spec) return cancelled();
     spec = pick.spec;
+  }
+  const skip = skipReason(spec, profile);
+  if (skip) {
+    const message = t('The fault drill {0} does not run on the {1} profile: {2}', spec.name, profileLabel, skip);
+    void vscode.window.showWarningMessage(message);
+    return { ok: false, message };
   }
   if (args.confirm !== false) {
     const go = t('Run Drill');
@@ -65,8 +83,10 @@ export async function runFaultDrill(services: Services, historyDir: string, args
     return await runCommand(services, 'Fault drill', () =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Fault drill: {0}', chosen.title) }, async (progress) => {
         const ctx = { ...actionContext(services), log: (m: string) => services.log.info(m) };
-        const run = await runDrill(ctx, chosen, {
+        const patroni = profile === 'patroni' ? patroniTopologyFromSettings() : undefined;
+        const run = await runDrill(patroni ? { ...ctx, topology: patroni.cluster } : ctx, chosen, {
           historyDir,
+          patroni,
           onProgress: (p) => {
             if (p.phase !== 'note') progress.report({ message: p.message });
             void services.monitor.refresh();

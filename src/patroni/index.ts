@@ -67,7 +67,7 @@ export function registerPatroni(context: vscode.ExtensionContext, services: Serv
       topology: monitor.topology,
       containers: services.containers(),
       network: {
-        connect: async (n, c) => void (await services.docker().getNetwork(n).connect({ Container: c })),
+        connect: async (n, c, aliases) => void (await services.docker().getNetwork(n).connect({ Container: c, EndpointConfig: aliases ? { Aliases: [...aliases] } : undefined })),
         disconnect: async (n, c) => void (await services.docker().getNetwork(n).disconnect({ Container: c, Force: true })),
       },
     });

@@ -10,8 +10,9 @@ import { checkHistory } from '../../src/core/history/checker';
 import { HistoryFormatError, loadHistory, parseJsonLines, saveHistory, toJsonLines, type HistoryRecord, type WriteRecord } from '../../src/core/history/history';
 import { outcomeOfError } from '../../src/core/history/writer';
 import { evaluateExpectations, type DrillFacts } from '../../src/core/drills/runner';
-import { drillsDir, DrillSpecError, loadDrills, parseDrill, parseDuration } from '../../src/core/drills/spec';
+import { drillForProfile, drillsDir, DrillSpecError, loadDrills, parseDrill, parseDuration, skipReason } from '../../src/core/drills/spec';
 import { repoRoot } from '../../src/core/topology';
+import { summaryTable } from '../../src/core/drills/cli';
 
 test('the drills folder holds at least 15 drills, among them those a PostgreSQL HA engineer expects', async () => {
   const drills = await loadDrills(drillsDir(repoRoot()));
@@ -35,6 +36,73 @@ test('the drills folder holds at least 15 drills, among them those a PostgreSQL 
   has((d) => d.expect.some((e) => e.kind === 'no-read-only-after-recovery'), 'no write routed to a demoted node');
   assert.ok(drills.some((d) => d.quick), 'some drills are in the quick subset');
   for (const d of drills) assert.ok(d.learn.length > 40, `${d.name} explains what it shows`);
+});
+
+test('profiles: a drill runs on the workshop profile only unless it says so; per-profile steps and bounds; skipped drills say why', () => {
+  const plain = parseDrill('title: t\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0', 'plain');
+  assert.deepEqual(plain.profiles, ['workshop']);
+  assert.equal(skipReason(plain, 'workshop'), undefined);
+  assert.match(skipReason(plain, 'patroni')!, /workshop profile only \(profiles: \[workshop\]\)/);
+
+  const both = parseDrill(
+    [
+      'title: t',
+      'profiles: [workshop, patroni]',
+      'steps:',
+      '  - fault: kill',
+      '    node: primary',
+      '  - action: failover',
+      '  - action: set-sync',
+      '    sync: ""',
+      '    profiles: [workshop]',
+      '  - action: rejoin',
+      '    profiles: [patroni]',
+      'expect:',
+      '  - writes-resume: { workshop: 60s, patroni: 150s }',
+      '  - commits-blocked: { workshop: true }',
+      '  - lost: 0',
+    ].join('\n'),
+    'both',
+  );
+  assert.deepEqual(both.profiles, ['workshop', 'patroni']);
+  const w = drillForProfile(both, 'workshop');
+  const p = drillForProfile(both, 'patroni');
+  const acts = (d: typeof w) => d.steps.flatMap((s) => ('action' in s ? [s.action] : []));
+  assert.deepEqual(acts(w), ['failover', 'set-sync']);
+  assert.deepEqual(acts(p), ['failover', 'rejoin']);
+  assert.deepEqual(w.expect, [{ kind: 'writes-resume', withinMs: 60_000 }, { kind: 'commits-blocked' }, { kind: 'lost', max: 0 }]);
+  assert.deepEqual(p.expect, [{ kind: 'writes-resume', withinMs: 150_000 }, { kind: 'lost', max: 0 }]);
+  assert.deepEqual(both.expect, w.expect, 'the parsed spec carries the workshop expectations');
+
+  const known = parseDrill('title: t\nprofiles: [workshop, patroni]\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0\nknown:\n  lost: { patroni: a Patroni bug }\n  stale-acks: everywhere', 'k');
+  assert.deepEqual(drillForProfile(known, 'patroni').known, { lost: 'a Patroni bug', 'stale-acks': 'everywhere' });
+  assert.deepEqual(drillForProfile(known, 'workshop').known, { 'stale-acks': 'everywhere' });
+  assert.throws(() => parseDrill('title: t\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0\nknown:\n  lost: { k8s: x }', 'x'), /x known\.lost \(a reason per profile\): "k8s"/);
+
+  const skipped = parseDrill('title: t\nprofiles: [workshop]\nnot-on:\n  patroni: PgBouncer-specific\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0', 's');
+  assert.equal(skipReason(skipped, 'patroni'), 'PgBouncer-specific');
+
+  // Refused with what to do.
+  const drill = (head: string, steps = '  - wait: 1s', expect = '  - lost: 0') => `title: t\n${head}\nsteps:\n${steps}\nexpect:\n${expect}`;
+  assert.throws(() => parseDrill(drill('profiles: [workshop, k8s]'), 'x'), /x profiles: "k8s" is not one of workshop, patroni/);
+  assert.throws(() => parseDrill(drill('profiles: []'), 'x'), /must name at least one profile/);
+  assert.throws(() => parseDrill(drill('profiles: [patroni]\nnot-on:\n  patroni: why'), 'x'), /patroni is both in profiles and in not-on/);
+  assert.throws(() => parseDrill(drill('profiles: [patroni]', '  - action: promote'), 'x'), (e: unknown) => e instanceof DrillSpecError && /x steps\[1\]: action promote does not exist on the Patroni profile.*profiles: \[workshop\]/.test(e.message));
+  assert.throws(() => parseDrill(drill('profiles: [patroni]', '  - action: failover\n    acceptDataLoss: true'), 'x'), /acceptDataLoss belong to our own failover/);
+  assert.doesNotThrow(() => parseDrill(drill('profiles: [workshop, patroni]', '  - action: promote\n    profiles: [workshop]'), 'x'));
+  assert.throws(() => parseDrill(drill('profiles: [patroni]', '  - wait: 1s', '  - lost: { workshop: 0 }'), 'x'), /no expectation applies on the patroni profile/);
+  assert.throws(() => parseDrill(drill('', '  - wait: 1s', '  - lost: { cloud: 0 }'), 'x'), /x expect\[1\] lost \(a value per profile\): "cloud" is not one of workshop, patroni/);
+  assert.throws(() => parseDrill(drill('', '  - wait: 1s\n    profiles: [k8s]'), 'x'), /x steps\[1\] profiles: "k8s"/);
+});
+
+test('the drills folder: the Patroni subset runs there, every other drill says why it does not', async () => {
+  const drills = await loadDrills(drillsDir(repoRoot()));
+  const onPatroni = drills.filter((d) => !skipReason(d, 'patroni')).map((d) => d.name).sort();
+  assert.deepEqual(onPatroni, ['kill-primary-async', 'kill-primary-sync', 'kill-replica-no-impact', 'partition-primary-sync', 'pause-primary-sync', 'stop-primary-async', 'switchover-no-write-to-demoted', 'sync-standby-lost']);
+  for (const d of drills.filter((x) => skipReason(x, 'patroni'))) assert.ok(d.notOn.patroni && d.notOn.patroni.length > 20, `${d.name} states why it is not run on Patroni`);
+  for (const d of drills) assert.equal(skipReason(d, 'workshop'), undefined, `${d.name} still runs on the workshop profile`);
+  const table = summaryTable([], [{ name: 'pgbouncer-restart', reason: drills.find((d) => d.name === 'pgbouncer-restart')!.notOn.patroni! }]);
+  assert.match(table, /\| pgbouncer-restart \| 0 .*\| skipped: PgBouncer-specific/);
 });
 
 test('bad drill files are refused with the place and what to write', () => {

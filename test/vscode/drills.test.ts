@@ -1,5 +1,6 @@
 // Run Fault Drill inside a real extension host: the command is registered, an unknown drill name is
-// refused with the list of drills, and a short drill runs end to end against the real cluster and
+// refused with the list of drills, a drill the active profile does not run is refused with the
+// reason, and a short drill runs end to end against the real cluster and
 // gives a report a learner can read (verdict, RTO/RPO, writes over time) with nothing lost.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
@@ -28,6 +29,18 @@ suite('Fault drills', function () {
     assert.strictEqual(r.ok, false);
     assert.match(r.message ?? '', /no-such-drill/);
     assert.match(r.message ?? '', /kill-primary-sync/);
+  });
+
+  test('on the Patroni profile a drill written for the workshop only is refused with its reason, and nothing runs', async () => {
+    const config = vscode.workspace.getConfiguration('pgHaWorkshop');
+    await config.update('clusterProfile', 'patroni', vscode.ConfigurationTarget.Global);
+    try {
+      const r = (await vscode.commands.executeCommand('pgHaWorkshop.runFaultDrill', { drill: 'pgbouncer-restart', confirm: false, openReport: false })) as Outcome;
+      assert.strictEqual(r.ok, false);
+      assert.match(r.message ?? '', /pgbouncer-restart does not run on the Patroni profile: PgBouncer-specific/);
+    } finally {
+      await config.update('clusterProfile', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   test('a crash of the primary without failover: the report shows the verdict, RTO, RPO and the writes over time', async () => {

@@ -2,7 +2,7 @@
 // and prints a table of RTO p50/p95 and losses per drill; `--check FILE...` re-checks saved histories
 // offline (no cluster needed).
 //
-//   npm run drills -- [--repeat N] [--only NAME,NAME] [--quick] [--out DIR] [--list]
+//   npm run drills -- [--profile workshop|patroni] [--repeat N] [--only NAME,NAME] [--quick] [--out DIR] [--list]
 //   npm run drills -- --check .cache/drills/kill-primary-sync-….jsonl
 import { parseArgs } from 'node:util';
 import * as os from 'node:os';
@@ -10,16 +10,19 @@ import * as path from 'node:path';
 import { Containers, createDockerClient } from '../../docker/engine';
 import { percentile } from '../ledger';
 import { topologyFromEnv, repoRoot } from '../topology';
+import { patroniTopologyFromEnv } from '../patroni/topology';
 import { checkHistory, type HistoryReport } from '../history/checker';
 import { loadHistory } from '../history/history';
-import { drillsDir, loadDrills, type DrillSpec } from './spec';
+import { DRILL_PROFILES, drillsDir, loadDrills, skipReason, type DrillProfile, type DrillSpec } from './spec';
 import { runDrill, type DrillRun } from './runner';
 
 const USAGE = `Usage:
-  npm run drills -- [--repeat N] [--only NAME,NAME] [--quick] [--out DIR] [--list] [--verbose]
+  npm run drills -- [--profile workshop|patroni] [--repeat N] [--only NAME,NAME] [--quick] [--out DIR] [--list] [--verbose]
   npm run drills -- --check FILE [FILE...]
 Runs the fault drills of cluster/drills/ on the cluster named by the PGHA_* variables (start it first),
-or re-checks saved histories (JSON lines) without a cluster.`;
+or re-checks saved histories (JSON lines) without a cluster. --profile patroni runs them on
+cluster/patroni/ (its PGHA_* variables, PGHA_REST1_PORT.. and PGHA_ETCD1_PORT.. included); a drill
+not written for that profile is listed as skipped, with the reason.`;
 
 function fail(message: string): never {
   console.error(message);
@@ -42,10 +45,10 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-export function summaryTable(runs: readonly DrillRun[]): string {
+export function summaryTable(runs: readonly DrillRun[], skipped: readonly { name: string; reason: string }[] = []): string {
   const byDrill = new Map<string, DrillRun[]>();
   for (const r of runs) byDrill.set(r.spec.name, [...(byDrill.get(r.spec.name) ?? []), r]);
-  const head = ['drill', 'runs', 'passed', 'RTO p50', 'RTO p95', 'lost (sum/max)', 'failed+indet.', 'lag at fault (max B)', 'known'];
+  const head = ['drill', 'runs', 'passed', 'RTO p50', 'RTO p95', 'lost (sum/max)', 'failed+indet.', 'lag at fault (max B)', 'known / skipped'];
   const rows = [...byDrill.entries()].map(([name, rs]) => {
     const rto = rs.map((r) => r.report.rto?.ms).filter((x): x is number => x !== undefined);
     const lost = rs.map((r) => r.report.totals.lost);
@@ -64,6 +67,7 @@ export function summaryTable(runs: readonly DrillRun[]): string {
       known,
     ];
   });
+  for (const s of skipped) rows.push([s.name, '0', '-', '-', '-', '-', '-', '-', `skipped: ${s.reason}`]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => pad(c, widths[i])).join(' | ') + ' |';
   return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
         list: { type: 'boolean', default: false },
         check: { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
+        profile: { type: 'string', default: 'workshop' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
@@ -102,6 +107,8 @@ async function main(): Promise<void> {
   }
   const repeat = Number(v.repeat);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000) fail(`--repeat must be a whole number from 1 to 1000 (got ${v.repeat}).`);
+  if (!(DRILL_PROFILES as readonly string[]).includes(v.profile)) fail(`--profile must be one of ${DRILL_PROFILES.join(', ')} (got ${v.profile}).`);
+  const profile = v.profile as DrillProfile;
   let drills: DrillSpec[] = await loadDrills(drillsDir(repoRoot()));
   if (v.only) {
     const want = v.only.split(',').map((s) => s.trim()).filter(Boolean);
@@ -110,20 +117,25 @@ async function main(): Promise<void> {
     drills = drills.filter((d) => want.includes(d.name));
   }
   if (v.quick) drills = drills.filter((d) => d.quick);
+  const skipped = drills.map((d) => ({ name: d.name, reason: skipReason(d, profile) })).filter((s): s is { name: string; reason: string } => s.reason !== undefined);
+  drills = drills.filter((d) => !skipReason(d, profile));
   if (v.list) {
     for (const d of drills) console.log(`${pad(d.name, 34)} ${d.quick ? '[quick] ' : ''}${d.title}`);
+    for (const s of skipped) console.log(`${pad(s.name, 34)} [skipped on ${profile}] ${s.reason}`);
     return;
   }
-  const topology = topologyFromEnv();
+  const patroni = profile === 'patroni' ? patroniTopologyFromEnv() : undefined;
+  const topology = patroni ? patroni.cluster : topologyFromEnv();
   const ctx = { topology, containers: new Containers(createDockerClient()), log: v.verbose ? (m: string) => console.log(`  ${m}`) : undefined };
   const out = path.resolve(v.out ?? path.join(repoRoot(), '.cache', 'drills'));
-  console.log(`${drills.length} drill(s) × ${repeat} on project ${topology.projectName} (PgBouncer port ${topology.pgbouncer.hostPort}); histories in ${out}`);
+  console.log(`${drills.length} drill(s) × ${repeat} on the ${profile} profile, project ${topology.projectName} (${patroni ? 'router (HAProxy)' : 'PgBouncer'} port ${topology.pgbouncer.hostPort}); histories in ${out}`);
+  for (const s of skipped) console.log(`  skipped on ${profile}: ${s.name}: ${s.reason}`);
   const runs: DrillRun[] = [];
   const t0 = Date.now();
   for (let i = 1; i <= repeat; i++) {
     for (const d of drills) {
       const started = Date.now();
-      const run = await runDrill(ctx, d, { historyDir: out, onProgress: v.verbose ? undefined : (p) => p.phase !== 'note' && p.phase !== 'step' && process.stdout.write(`  ${p.message}\n`) });
+      const run = await runDrill(ctx, d, { historyDir: out, patroni, onProgress: v.verbose ? undefined : (p) => p.phase !== 'note' && p.phase !== 'step' && process.stdout.write(`  ${p.message}\n`) });
       runs.push(run);
       // The machine's load beside each result: time bounds mean little on a host that is busy elsewhere.
       const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
@@ -132,7 +144,7 @@ async function main(): Promise<void> {
       if (run.historyFile) console.log(`    history: ${path.relative(process.cwd(), run.historyFile)}`);
     }
   }
-  console.log(`\n${summaryTable(runs)}\n(${runs.length} runs in ${Math.round((Date.now() - t0) / 1000)} s)`);
+  console.log(`\n${summaryTable(runs, skipped)}\n(${runs.length} runs in ${Math.round((Date.now() - t0) / 1000)} s)`);
   const unexpectedFailures = runs.filter((r) => r.expectations.some((e) => !e.ok && !e.known)).length;
   process.exit(unexpectedFailures ? 1 : 0);
 }

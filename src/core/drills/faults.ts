@@ -16,7 +16,8 @@ export interface FaultResult {
 /** Networks a drill disconnected each container from, with its aliases, to reconnect it as it was. */
 const disconnected = new Map<string, { network: string; aliases: string[] }[]>();
 
-export async function injectFault(ctx: FailoverContext, kind: FaultKind, container: string, port: number | undefined, o: { megabytes?: number } = {}): Promise<FaultResult> {
+/** o.networks: for disconnect, only these networks (default: every network of the container). */
+export async function injectFault(ctx: FailoverContext, kind: FaultKind, container: string, port: number | undefined, o: { megabytes?: number; networks?: readonly string[] } = {}): Promise<FaultResult> {
   const c = ctx.containers;
   const docker = c.docker;
   const sql = async (text: string) => {
@@ -44,14 +45,14 @@ export async function injectFault(ctx: FailoverContext, kind: FaultKind, contain
     }
     case 'disconnect': {
       const info = await c.inspect(container);
-      const nets = Object.entries(info.NetworkSettings.Networks ?? {});
+      const nets = Object.entries(info.NetworkSettings.Networks ?? {}).filter(([n]) => !o.networks || o.networks.includes(n));
       const saved: { network: string; aliases: string[] }[] = [];
       for (const [network, ep] of nets) {
         saved.push({ network, aliases: (ep.Aliases ?? []).filter((a: string) => !info.Id.startsWith(a)) });
         await docker.getNetwork(network).disconnect({ Container: container, Force: true });
       }
       disconnected.set(container, [...(disconnected.get(container) ?? []), ...saved]);
-      return { message: `docker network disconnect ${saved.map((s) => s.network).join(', ')} ${container} (partition: peers, PgBouncer and its port cut off)` };
+      return { message: `docker network disconnect ${saved.map((s) => s.network).join(', ')} ${container} (partition: ${o.networks ? 'etcd and its peers cut off, clients still reach it' : 'peers, PgBouncer and its port cut off'})` };
     }
     case 'reconnect': {
       const saved = disconnected.get(container) ?? [];

@@ -49,7 +49,8 @@ export function renderDrillReport(run: DrillRun): string {
   out.push(`**Verdict: ${verdict}** · history checker: ${r.verdict}`, '');
   out.push(`- **RTO** (longest gap between two acknowledged writes from the fault on): ${ms(r.rto?.ms)}${r.rto ? ` (timeline ${r.rto.fromTimeline ?? '?'} → ${r.rto.toTimeline ?? '?'})` : ''}`);
   out.push(`- **RPO**: ${r.rpo.lostWrites} acknowledged write(s) lost${r.rpo.windowMs !== undefined ? `, committed within ${ms(r.rpo.windowMs)}` : ''}${r.rpo.lagBytesAtFault ? `; replay lag at the fault: ${Object.entries(r.rpo.lagBytesAtFault).map(([k, v]) => `${k} ${v ?? '?'} B`).join(', ')}` : ''}`);
-  out.push(`- Setup: ${s.setup.sync ? `synchronous (\`${s.setup.sync}\`)` : 'asynchronous'}, ${s.setup.writes.clients} writer(s) through ${s.setup.writes.via}`);
+  if (run.profile === 'patroni') out.push(`- Setup (Patroni profile: Patroni elects, switches over and rejoins; writes through its router, HAProxy): ${s.setup.sync ? 'synchronous_mode on' : 'asynchronous'}, ${s.setup.writes.clients} writer(s) through ${s.setup.writes.via === 'pgbouncer' ? 'the router' : 'the leader'}`);
+  else out.push(`- Setup: ${s.setup.sync ? `synchronous (\`${s.setup.sync}\`)` : 'asynchronous'}, ${s.setup.writes.clients} writer(s) through ${s.setup.writes.via}`);
   if (run.error) out.push(`- The drill stopped early: ${run.error}`);
   out.push('', '## Expectations', '');
   for (const e of run.expectations) out.push(`- ${e.ok ? '✓' : e.known ? '!' : '✗'} ${e.text} — ${e.detail}${e.known ? ` _(known: ${e.known})_` : ''}`);

@@ -2,9 +2,12 @@
 // the drill writer on its own table, the steps (faults and actions) in order, then the checker on
 // every node's table and the drill's time-bounded expectations. Failover, switchover, sync mode and
 // rejoin go through their public APIs (the same ones the commands use).
+// With `patroni` (the Patroni profile): the same faults on the leader's container, the writer
+// through the router (HAProxy), and Patroni's own actions (see patroniProfile.ts); ctx.topology is
+// then the Patroni topology's PostgreSQL side (its `cluster`).
 //
 // API (no vscode):
-//   runDrill(ctx, spec, { onProgress?, historyDir? }) → DrillRun
+//   runDrill(ctx, spec, { onProgress?, historyDir?, patroni? }) → DrillRun
 //   evaluateExpectations(spec, report, facts)          → ExpectationResult[] (pure)
 import * as path from 'node:path';
 import { classifyPgError, withNodeClient } from '../connection';
@@ -20,8 +23,11 @@ import type { NodeKey, PgNodeSpec } from '../topology';
 import { checkHistory, observeTables, type HistoryReport } from '../history/checker';
 import { HISTORY_TABLE, HISTORY_VERSION, saveHistory, type EventRecord, type HistoryRecord } from '../history/history';
 import { DrillWriter, ensureHistoryTable } from '../history/writer';
+import { applySettings, switchover as patroniSwitchover } from '../patroni/operations';
+import type { PatroniTopology } from '../patroni/topology';
 import { injectFault } from './faults';
-import type { DrillSpec, DrillStep, Expectation, NodeRef } from './spec';
+import { healMember, leaderTimeline, patroniLeader, restorePatroniShape, syncStandbyOf, waitForNewLeader, waitForReplicaOf } from './patroniProfile';
+import { drillForProfile, skipReason, type DrillProfile, type DrillSpec, type DrillStep, type Expectation, type NodeRef } from './spec';
 import { restoreStandardShape } from './standardShape';
 
 export interface DrillProgress {
@@ -52,7 +58,9 @@ export interface ExpectationResult {
 }
 
 export interface DrillRun {
+  /** The drill as the profile ran it (its steps and bounds there). */
   readonly spec: DrillSpec;
+  readonly profile: DrillProfile;
   readonly runId: string;
   readonly records: readonly HistoryRecord[];
   readonly report: HistoryReport;
@@ -72,12 +80,19 @@ export interface RunDrillOptions {
   readonly historyDir?: string;
   /** Skip restoring the standard shape first (the caller just did). */
   readonly skipRestore?: boolean;
+  /** Run on the Patroni profile, this cluster (ctx.topology must be its `cluster`). */
+  readonly patroni?: PatroniTopology;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const fmtMs = (ms: number | undefined) => (ms === undefined ? 'n/a' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`);
 
-export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDrillOptions = {}): Promise<DrillRun> {
+export async function runDrill(ctx: FailoverContext, drill: DrillSpec, o: RunDrillOptions = {}): Promise<DrillRun> {
+  const profile: DrillProfile = o.patroni ? 'patroni' : 'workshop';
+  const pt = o.patroni;
+  const skip = skipReason(drill, profile);
+  if (skip) throw new Error(`The drill ${drill.name} does not run on the ${profile} profile: ${skip}.`);
+  const spec = drillForProfile(drill, profile);
   const t = ctx.topology;
   const records: HistoryRecord[] = [];
   const events: EventRecord[] = [];
@@ -88,10 +103,10 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
     if (phase !== 'note' && phase !== 'wait') events.push({ type: 'event', at, kind: phase, message });
   };
   const spec0 = (k: NodeKey) => t.nodes.find((n) => n.key === k)!;
-  const refs: { primary: NodeKey; oldPrimary?: NodeKey; newPrimary?: NodeKey; syncStandby?: NodeKey } = { primary: 'primary' };
+  const refs: { primary: NodeKey; replica1: NodeKey; replica2: NodeKey; oldPrimary?: NodeKey; newPrimary?: NodeKey; syncStandby?: NodeKey } = { primary: 'primary', replica1: 'replica1', replica2: 'replica2' };
   const resolve = (r: NodeRef): { container: string; port?: number; node?: PgNodeSpec } => {
     if (r === 'pgbouncer') return { container: t.pgbouncer.container, port: t.pgbouncer.hostPort };
-    const key: NodeKey | undefined = r === 'primary' ? refs.primary : r === 'replica1' || r === 'replica2' ? r : r === 'sync-standby' ? refs.syncStandby : r === 'old-primary' ? refs.oldPrimary : refs.newPrimary;
+    const key: NodeKey | undefined = r === 'primary' ? refs.primary : r === 'replica1' || r === 'replica2' ? refs[r] : r === 'sync-standby' ? refs.syncStandby : r === 'old-primary' ? refs.oldPrimary : refs.newPrimary;
     if (!key) throw new Error(`${r} is not known at this point of the drill (no failover yet, or no synchronous standby).`);
     const n = spec0(key);
     return { container: n.container, port: n.hostPort, node: n };
@@ -113,26 +128,43 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
   try {
     // Setup
     if (!o.skipRestore) {
-      progress('setup', 'bringing the cluster to its standard shape');
-      await restoreStandardShape(ctx, (m) => progress('note', m));
+      progress('setup', pt ? 'bringing the Patroni cluster to its starting shape (a leader, two streaming replicas)' : 'bringing the cluster to its standard shape');
+      if (pt) await restorePatroniShape(ctx, pt, { sync: !!spec.setup.sync, note: (m) => progress('note', m) });
+      else await restoreStandardShape(ctx, (m) => progress('note', m));
     }
-    const primaryPort = spec0('primary').hostPort;
+    if (pt) {
+      // The names are only names on Patroni: `primary` is whoever leads, replica1/replica2 the others in order.
+      const leader = await patroniLeader(pt);
+      if (!leader) throw new Error('the Patroni cluster has no leader: start it (or let it elect one) first.');
+      refs.primary = leader;
+      const others = t.nodes.filter((n) => n.key !== leader).map((n) => n.key);
+      refs.replica1 = others[0];
+      refs.replica2 = others[1];
+    }
+    const primaryPort = spec0(refs.primary).hostPort;
     await ensureHistoryTable(t, primaryPort).catch((e: unknown) => {
-      throw new Error(`could not create the drill table ${HISTORY_TABLE} on ${spec0('primary').container} (port ${primaryPort}): ${classifyPgError(e).message}. Is the cluster up and the machine not overloaded?`);
+      throw new Error(`could not create the drill table ${HISTORY_TABLE} on ${spec0(refs.primary).container} (port ${primaryPort}): ${classifyPgError(e).message}. Is the cluster up and the machine not overloaded?`);
     });
-    if (spec.setup.sync) {
+    if (pt) {
+      if (spec.setup.sync) {
+        await applySettings(pt, { synchronous_mode: true });
+        refs.syncStandby = await syncStandbyOf(pt, 120_000);
+        if (!refs.syncStandby) throw new Error('synchronous_mode is on but Patroni named no Sync Standby within 120 s.');
+        progress('setup', `Patroni synchronous_mode: on (Sync Standby ${spec0(refs.syncStandby).container}; the drill's "${spec.setup.sync}" is Patroni's choice here)`);
+      } else progress('setup', 'asynchronous replication (Patroni synchronous_mode: off)');
+    } else if (spec.setup.sync) {
       const p = parseSyncNames(spec.setup.sync);
       if (!p) throw new Error(`setup.sync "${spec.setup.sync}" is not a synchronous_standby_names value.`);
       await setSynchronousReplication(ctx, { method: p.method, num: p.num, standbys: p.names, commit: 'on' });
       refs.syncStandby = t.nodes.find((n) => n.service === p.names[0])?.key;
       progress('setup', `synchronous replication: ${spec.setup.sync}`);
     } else progress('setup', 'asynchronous replication');
-    initialTimeline = (await surveyCluster(ctx)).nodes.find((n) => n.key === 'primary')?.timeline;
+    initialTimeline = pt ? await leaderTimeline(pt) : (await surveyCluster(ctx)).nodes.find((n) => n.key === 'primary')?.timeline;
     const w = spec.setup.writes;
     writer = new DrillWriter(t, { port: w.via === 'pgbouncer' ? t.pgbouncer.hostPort : primaryPort, clients: w.clients, pauseMs: w.pauseMs, writeTimeoutMs: w.timeoutMs, reconnectEachWrite: w.reconnectEachWrite, maxDurationMs: 300_000 });
     records.push({ type: 'header', version: HISTORY_VERSION, drill: spec.name, title: spec.title, runId: writer.runId, startedAt, via: w.via, sync: spec.setup.sync || 'off' });
     writer.start();
-    progress('setup', `writer started: ${w.clients} clients through ${w.via === 'pgbouncer' ? t.pgbouncer.container : spec0('primary').container}`);
+    progress('setup', `writer started: ${w.clients} clients through ${w.via === 'pgbouncer' ? t.pgbouncer.container : spec0(refs.primary).container}`);
     // A few acknowledged writes before any fault (a busy machine may need a while for the first).
     const warm = Date.now() + 60_000;
     while (writer.acknowledged < 5 && Date.now() < warm) await sleep(100);
@@ -172,6 +204,7 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
   progress('check', `${report.verdict}; RTO ${fmtMs(report.rto?.ms)}`);
   return {
     spec,
+    profile,
     runId: writer?.runId ?? '-',
     records,
     report,
@@ -195,8 +228,76 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
       if (lag) events.push({ type: 'event', at: Date.now(), kind: 'lag', message: `replay lag at the fault: ${Object.entries(lag).map(([k, v]) => `${k} ${v ?? '?'} B`).join(', ')}`, lagBytes: lag });
       faultAt = Date.now();
     }
-    const r = await injectFault(ctx, f.fault, target.container, target.port, { megabytes: f.megabytes });
+    // On Patroni a partition cuts the node from the cluster's own network (etcd, replication, the
+    // peers' REST calls); the router and its published port still reach it: it must demote itself.
+    const r = await injectFault(ctx, f.fault, target.container, target.port, { megabytes: f.megabytes, networks: pt && f.fault === 'disconnect' ? [pt.dcsNetwork] : undefined });
     progress('fault', `${label}${r.message}`);
+  }
+
+  /**
+   * An action on the Patroni profile: Patroni decides, we ask (switchover) or wait. failover and
+   * auto-failover: wait for the new leader; switchover: REST switchover, then the new leader;
+   * rejoin: heal the old leader's fault (start, unpause, reconnect) and wait until it is a replica.
+   */
+  async function patroniAction(kind: string, timeout: number | undefined, label: string, candidate?: NodeRef, node?: NodeRef, at = Date.now()): Promise<void> {
+    const p = pt!;
+    if (kind === 'arm') {
+      // Arming a watcher: nothing to arm, Patroni always watches.
+      actions.push({ kind: 'auto-failover', at, doneAt: Date.now(), ok: true, message: 'Patroni watches the leader itself (its lock in etcd)' });
+      progress('action', `${label}auto-failover: nothing to arm, Patroni watches the leader itself`);
+      return;
+    }
+    if (faultAt !== undefined && firstActionAfterFaultAt === undefined) firstActionAfterFaultAt = at;
+    const record = (ok: boolean, message: string, problem?: string) => {
+      actions.push({ kind, at, doneAt: Date.now(), ok, problem, message });
+      progress('action', `${label}${kind}: ${message}`);
+    };
+    const electionMs = timeout ?? 180_000;
+    try {
+      switch (kind) {
+        case 'failover':
+        case 'auto-failover': {
+          const old = refs.primary;
+          progress('wait', `${label}${kind}: nothing from us, waiting for Patroni to elect a new leader (at most ${fmtMs(electionMs)})`);
+          const leader = await waitForNewLeader(p, old, electionMs);
+          refs.oldPrimary = old;
+          refs.newPrimary = leader;
+          refs.primary = leader;
+          record(true, `Patroni elected ${spec0(leader).container} ${fmtMs(Date.now() - (faultAt ?? at))} after the fault`);
+          break;
+        }
+        case 'switchover': {
+          const old = refs.primary;
+          const cand = candidate ? p.members.find((m) => m.key === resolve(candidate).node?.key)?.name : undefined;
+          const r = await patroniSwitchover(p, { candidate: cand });
+          const leader = await waitForNewLeader(p, old, electionMs);
+          refs.oldPrimary = old;
+          refs.newPrimary = leader;
+          refs.primary = leader;
+          const back = await waitForReplicaOf(p, old, 180_000);
+          record(true, `REST switchover (${r.message.trim()}): ${spec0(leader).container} leads; ${spec0(old).container} ${back ? 'runs as a replica again' : 'NOT back as a replica within 180 s'}`);
+          break;
+        }
+        case 'rejoin': {
+          const target = resolve(node ?? 'old-primary');
+          const healed = await healMember(ctx, p, target.node!.key);
+          if (healed.length) progress('step', `   healed: ${healed.join('; ')}`);
+          rejoinOk = await waitForReplicaOf(p, target.node!.key, timeout ?? 300_000);
+          rejoinMs = Date.now() - at;
+          record(rejoinOk, `${target.container} ${rejoinOk ? 'is a replica again (Patroni rejoined it)' : 'is NOT a replica'} after ${fmtMs(rejoinMs)}`);
+          break;
+        }
+        default:
+          throw new Error(`${kind} does not exist on the Patroni profile`);
+      }
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      record(false, `failed: ${msg}`, 'error');
+      if (kind === 'rejoin') {
+        rejoinMs = Date.now() - at;
+        rejoinOk = false;
+      }
+    }
   }
 
   async function runStep(step: DrillStep, n: number): Promise<void> {
@@ -210,6 +311,10 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
       const from = Date.now();
       progress('wait', `${label}waiting until writes are acknowledged again (at most ${fmtMs(step.timeout)})`);
       while (!writer?.writes.some((x) => x.outcome === 'ok' && x.doneAt > from) && Date.now() - from < step.timeout) await sleep(100);
+      return;
+    }
+    if ('waitFor' in step && pt) {
+      await patroniAction('auto-failover', step.timeout, label);
       return;
     }
     if ('waitFor' in step) {
@@ -243,6 +348,10 @@ export async function runDrill(ctx: FailoverContext, spec: DrillSpec, o: RunDril
       actions.push({ kind: step.action, at: a0, doneAt: Date.now(), ok, problem, message });
       progress('action', `${label}${step.action}: ${message}`);
     };
+    if (pt) {
+      await patroniAction(step.action === 'auto-failover' ? 'arm' : step.action, step.timeout, label, step.candidate, step.node, a0);
+      return;
+    }
     try {
       switch (step.action) {
         case 'failover': {

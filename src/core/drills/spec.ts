@@ -3,6 +3,8 @@
 //   title: kill -9 of the primary (synchronous), one-click failover
 //   learn: what the drill shows, in a sentence or two
 //   quick: true                      # part of the fast integration subset
+//   profiles: [workshop, patroni]    # the cluster profiles it runs on (default: workshop only)
+//   not-on: { patroni: why }         # a profile it does not run on, and why (shown when skipped)
 //   setup:
 //     sync: "FIRST 1 (postgres-replica1, postgres-replica2)"   # or "off" (asynchronous)
 //     writes: { via: pgbouncer, clients: 2, pauseMs: 20, timeoutMs: 3000, reconnectEachWrite: false }
@@ -12,12 +14,23 @@
 //       node: primary                # primary | replica1 | replica2 | sync-standby | old-primary | new-primary | pgbouncer
 //     - action: failover             # failover | auto-failover | switchover | promote | fence | set-sync | repoint-pgbouncer | rejoin
 //       fencing: kill
+//     - action: rejoin               # a step with `profiles:` runs only on those profiles
+//       profiles: [patroni]
 //   expect:                          # checked after the steps, each time-bounded where it says so
 //     - writes-resume: 5s            # longest gap between two acknowledged writes
 //     - lost: 0                      # acknowledged writes missing at the end (max)
-//   known: the expectations a pending change still has to make pass (shown, not hidden)
+//     - writes-resume: { workshop: 60s, patroni: 120s }   # a bound per profile (a profile left out: not checked there)
+//   known: the expectations a pending change still has to make pass (shown, not hidden);
+//     per profile: `lost: { patroni: why }`
 //
-// API (no vscode): parseDrill(text, name) → DrillSpec | throws DrillSpecError; loadDrills(dir)
+// On the Patroni profile (cluster/patroni/) the same drill injects the same faults into the
+// leader's container and writes through the router (HAProxy); the actions map to Patroni's own:
+// failover / auto-failover = nothing from us, wait for Patroni to elect a leader; switchover =
+// Patroni's REST switchover; rejoin = heal the old leader's fault and wait until Patroni has made
+// it a replica. promote, fence, set-sync and repoint-pgbouncer are ours only (refused there).
+//
+// API (no vscode): parseDrill(text, name) → DrillSpec | throws DrillSpecError; loadDrills(dir);
+//   drillForProfile(spec, profile) → the spec as that profile runs it (its steps and bounds)
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -31,7 +44,13 @@ export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'stop', 'start', 'paus
 export type ActionKind = 'failover' | 'auto-failover' | 'switchover' | 'promote' | 'fence' | 'set-sync' | 'repoint-pgbouncer' | 'rejoin';
 export const ACTION_KINDS: readonly ActionKind[] = ['failover', 'auto-failover', 'switchover', 'promote', 'fence', 'set-sync', 'repoint-pgbouncer', 'rejoin'];
 
-export type DrillStep =
+export type DrillProfile = 'workshop' | 'patroni';
+export const DRILL_PROFILES: readonly DrillProfile[] = ['workshop', 'patroni'];
+
+/** Actions that exist on the Patroni profile (the others are our own one-click machinery). */
+export const PATRONI_ACTIONS: readonly ActionKind[] = ['failover', 'auto-failover', 'switchover', 'rejoin'];
+
+type StepBody =
   | { readonly wait: number }
   /** Wait until the armed automatic-failover watcher has failed over (or given up). */
   | { readonly waitFor: 'auto-failover'; readonly timeout: number }
@@ -52,6 +71,9 @@ export type DrillStep =
       /** Wait at most this long for the action (auto-failover: for the watcher to act). */
       readonly timeout?: number;
     };
+
+/** A step; with `profiles`, it runs only on those profiles. */
+export type DrillStep = StepBody & { readonly profiles?: readonly DrillProfile[] };
 
 export type Expectation =
   | { readonly kind: 'writes-resume'; readonly withinMs: number }
@@ -83,11 +105,20 @@ export interface DrillSpec {
   readonly title: string;
   readonly learn: string;
   readonly quick: boolean;
+  /** The profiles the drill runs on. */
+  readonly profiles: readonly DrillProfile[];
+  /** Profiles it does not run on, with the reason shown when it is skipped there. */
+  readonly notOn: Readonly<Partial<Record<DrillProfile, string>>>;
   readonly setup: { readonly sync: string; readonly writes: WritesSetup };
   readonly steps: readonly DrillStep[];
+  /** The expectations on the profile this spec is for (the workshop's as parsed; see drillForProfile). */
   readonly expect: readonly Expectation[];
-  /** Expectations (by kind) that wait on a pending change, with why. */
+  /** The expectations per profile (a bound written per profile applies to the profiles it names). */
+  readonly expectByProfile: Readonly<Record<DrillProfile, readonly Expectation[]>>;
+  /** Expectations (by kind) that wait on a pending change, with why (on the profile this spec is for). */
   readonly known: Readonly<Record<string, string>>;
+  /** The same per profile (`known: { lost: { patroni: why } }` marks it on that profile only). */
+  readonly knownByProfile: Readonly<Record<DrillProfile, Readonly<Record<string, string>>>>;
 }
 
 export class DrillSpecError extends Error {
@@ -121,8 +152,19 @@ function obj(v: unknown, where: string): Record<string, unknown> {
   throw new DrillSpecError(`${where} must be a mapping (key: value lines).`);
 }
 
+function parseProfiles(v: unknown, where: string): DrillProfile[] {
+  const list = Array.isArray(v) ? v : [v];
+  if (list.length === 0) throw new DrillSpecError(`${where} must name at least one profile (${DRILL_PROFILES.join(', ')}).`);
+  return [...new Set(list.map((p) => oneOf(p, DRILL_PROFILES, where)))];
+}
+
 function parseStep(raw: unknown, where: string): DrillStep {
   const s = obj(raw, where);
+  const body = parseStepBody(s, where);
+  return s.profiles === undefined ? body : { ...body, profiles: parseProfiles(s.profiles, `${where} profiles`) };
+}
+
+function parseStepBody(s: Record<string, unknown>, where: string): StepBody {
   if ('wait' in s) return { wait: parseDuration(s.wait, `${where} wait`) };
   if ('wait-for' in s) {
     const what = oneOf(s['wait-for'], ['auto-failover', 'writes'] as const, `${where} wait-for`);
@@ -149,12 +191,21 @@ function parseStep(raw: unknown, where: string): DrillStep {
   throw new DrillSpecError(`${where} must start with wait:, wait-for:, fault: or action:.`);
 }
 
-function parseExpectation(raw: unknown, where: string): Expectation {
+/** One expectation item → its value per profile (a mapping of profiles, or one value for all). */
+function parseExpectationItem(raw: unknown, where: string): Partial<Record<DrillProfile, Expectation>> {
   const e = obj(raw, where);
   const keys = Object.keys(e);
   if (keys.length !== 1) throw new DrillSpecError(`${where} must name one expectation (e.g. "- lost: 0"), got ${keys.join(', ') || 'nothing'}.`);
   const kind = oneOf(keys[0], EXPECTATION_KINDS, `${where}`);
   const v = e[kind];
+  const perProfile = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  if (!perProfile) return Object.fromEntries(DRILL_PROFILES.map((p) => [p, parseExpectation(kind, v, where)]));
+  const out: Partial<Record<DrillProfile, Expectation>> = {};
+  for (const [p, pv] of Object.entries(perProfile)) out[oneOf(p, DRILL_PROFILES, `${where} ${kind} (a value per profile)`)] = parseExpectation(kind, pv, `${where} ${kind}.${p}`);
+  return out;
+}
+
+function parseExpectation(kind: (typeof EXPECTATION_KINDS)[number], v: unknown, where: string): Expectation {
   switch (kind) {
     case 'writes-resume':
     case 'writes-resume-after-action':
@@ -199,16 +250,63 @@ export function parseDrill(text: string, name: string): DrillSpec {
   if (!Array.isArray(d.steps) || d.steps.length === 0) throw new DrillSpecError(`${name}: a drill needs steps (a list of wait:, fault: and action: items).`);
   if (!Array.isArray(d.expect) || d.expect.length === 0) throw new DrillSpecError(`${name}: a drill needs expectations (expect: a list such as "- lost: 0").`);
   const known = d.known === undefined ? {} : obj(d.known, `${name} known`);
+  const profiles = d.profiles === undefined ? (['workshop'] as DrillProfile[]) : parseProfiles(d.profiles, `${name} profiles`);
+  const notOnRaw = d['not-on'] === undefined ? {} : obj(d['not-on'], `${name} not-on`);
+  const notOn: Partial<Record<DrillProfile, string>> = {};
+  for (const [p, why] of Object.entries(notOnRaw)) {
+    const prof = oneOf(p, DRILL_PROFILES, `${name} not-on`);
+    if (profiles.includes(prof)) throw new DrillSpecError(`${name}: ${prof} is both in profiles and in not-on: keep one.`);
+    notOn[prof] = String(why).trim();
+  }
+  const steps = d.steps.map((s, i) => parseStep(s, `${name} steps[${i + 1}]`));
+  if (profiles.includes('patroni')) {
+    steps.forEach((s, i) => {
+      if ((s.profiles && !s.profiles.includes('patroni')) || !('action' in s)) return;
+      if (!PATRONI_ACTIONS.includes(s.action)) throw new DrillSpecError(`${name} steps[${i + 1}]: action ${s.action} does not exist on the Patroni profile (Patroni decides roles; there: ${PATRONI_ACTIONS.join(', ')}). Mark the step "profiles: [workshop]" or take patroni out of the drill's profiles.`);
+      if (s.during || s.acceptDataLoss) throw new DrillSpecError(`${name} steps[${i + 1}]: during and acceptDataLoss belong to our own failover; the Patroni profile cannot run them. Mark the step "profiles: [workshop]".`);
+    });
+  }
+  const items = d.expect.map((e, i) => parseExpectationItem(e, `${name} expect[${i + 1}]`));
+  const knownByProfile = Object.fromEntries(
+    DRILL_PROFILES.map((p) => [
+      p,
+      Object.fromEntries(
+        Object.entries(known).flatMap(([k, v]): [string, string][] => {
+          if (typeof v !== 'object' || v === null) return [[k, String(v)]];
+          const per = obj(v, `${name} known.${k}`);
+          for (const q of Object.keys(per)) oneOf(q, DRILL_PROFILES, `${name} known.${k} (a reason per profile)`);
+          return per[p] === undefined ? [] : [[k, String(per[p])]];
+        }),
+      ),
+    ]),
+  ) as Record<DrillProfile, Record<string, string>>;
+  const expectByProfile = Object.fromEntries(DRILL_PROFILES.map((p) => [p, items.map((x) => x[p]).filter((x): x is Expectation => x !== undefined)])) as Record<DrillProfile, Expectation[]>;
+  for (const p of profiles) if (expectByProfile[p].length === 0) throw new DrillSpecError(`${name}: no expectation applies on the ${p} profile.`);
   return {
     name,
     title: d.title.trim(),
     learn: typeof d.learn === 'string' ? d.learn.trim() : '',
     quick: d.quick === true,
+    profiles,
+    notOn,
     setup: { sync: setup.sync === undefined || setup.sync === 'off' ? '' : String(setup.sync), writes },
-    steps: d.steps.map((s, i) => parseStep(s, `${name} steps[${i + 1}]`)),
-    expect: d.expect.map((e, i) => parseExpectation(e, `${name} expect[${i + 1}]`)),
-    known: Object.fromEntries(Object.entries(known).map(([k, v]) => [k, String(v)])),
+    steps,
+    expect: expectByProfile.workshop,
+    expectByProfile,
+    known: knownByProfile.workshop,
+    knownByProfile,
   };
+}
+
+/** Why `spec` does not run on `profile`, or undefined when it does. */
+export function skipReason(spec: DrillSpec, profile: DrillProfile): string | undefined {
+  if (spec.profiles.includes(profile)) return undefined;
+  return spec.notOn[profile] ?? `written for the ${spec.profiles.join(' and ')} profile${spec.profiles.length > 1 ? 's' : ''} only (profiles: [${spec.profiles.join(', ')}])`;
+}
+
+/** The drill as `profile` runs it: its steps for that profile and that profile's expectations. */
+export function drillForProfile(spec: DrillSpec, profile: DrillProfile): DrillSpec {
+  return { ...spec, steps: spec.steps.filter((s) => !s.profiles || s.profiles.includes(profile)), expect: spec.expectByProfile[profile], known: spec.knownByProfile[profile] };
 }
 
 /** Every *.yaml drill of a folder, sorted by name. */

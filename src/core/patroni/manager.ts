@@ -30,7 +30,7 @@ export interface PatroniManagerContext {
   readonly topology: PatroniTopology;
   readonly containers: Containers;
   /** docker network connect/disconnect (the Docker API through dockerode). */
-  readonly network: { connect(network: string, container: string): Promise<void>; disconnect(network: string, container: string): Promise<void> };
+  readonly network: { connect(network: string, container: string, aliases?: readonly string[]): Promise<void>; disconnect(network: string, container: string): Promise<void> };
 }
 
 export class PatroniManager {
@@ -76,7 +76,9 @@ export class PatroniManager {
     return this.ctx.network.disconnect(this.ctx.topology.dcsNetwork, this.container(name));
   }
   reconnectDcs(name: string) {
-    return this.ctx.network.connect(this.ctx.topology.dcsNetwork, this.container(name));
+    // Its names on that network come back with it: peers reach it as `<name>.dcs` (cluster/patroni/docker-compose.yml).
+    const m = memberByName(this.ctx.topology, name);
+    return this.ctx.network.connect(this.ctx.topology.dcsNetwork, this.container(name), m ? [m.name, `${m.name}.dcs`] : undefined);
   }
 }
 
