@@ -79,4 +79,15 @@ if (ownV.length) {
 } else {
   console.log(`VS Code's activation stats were not readable in this host (perf:Startup Performance)${rows[0]?.own.vscodeError ? `: ${rows[0].own.vscodeError}` : ''}`);
 }
+// What activation spends its time on, from the extension's own performance measures.
+const steps = rows.map((r) => r.own.steps).filter((x) => x && Object.keys(x).length);
+if (steps.length) {
+  const names = [...new Set(steps.flatMap((x) => Object.keys(x)))];
+  const med = (k) => median(steps.map((x) => x[k] ?? 0));
+  const registrations = names.filter((n) => n.startsWith('register:'));
+  const total = median(steps.map((x) => registrations.reduce((n, k) => n + (x[k] ?? 0), 0)));
+  const top = registrations.map((n) => [n.slice('register:'.length), med(n)]).sort((a, b) => b[1] - a[1]).slice(0, 5);
+  console.log(`inside the activation (the extension's performance measures), ${steps.length} hosts, medians:`);
+  console.log(`  loading dist/main.js: ${med('load-main').toFixed(0)} ms; activate() registering every feature: ${total.toFixed(0)} ms (most: ${top.map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(', ')})`);
+}
 fs.rmSync(dir, { recursive: true, force: true });

@@ -64,6 +64,13 @@ exports.run = async function run() {
     own.vscodeError = String(e && e.message ? e.message : e);
   }
   own.vscode = stats[own.id];
+  // The extension's own performance measures in this host: loading its bundle, each feature's registration.
+  own.steps = Object.fromEntries(
+    performance
+      .getEntriesByType('measure')
+      .filter((e) => e.name.startsWith('pg-ha-workshop:'))
+      .map((e) => [e.name.slice('pg-ha-workshop:'.length), Math.round(e.duration * 10) / 10]),
+  );
   if (baseline) baseline.vscode = stats[baseline.id];
   fs.appendFileSync(process.env.PGHA_BENCH_RESULT, JSON.stringify({ own, baseline }) + '\n');
 };

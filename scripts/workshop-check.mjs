@@ -7,7 +7,8 @@
 //     the Demo Results panel beside the walkthrough shows that step's measured result;
 //   - --untrusted: trust left on, the cluster view says why commands are off and offers to trust;
 //   - --demos "demo1,demo5,...": runs those steps' buttons too (screenshots of the results);
-//   - --notebook: the monitoring notebook, a cell run with Ctrl+Enter, its language label;
+//   - --notebook: the monitoring notebook: a cell run with Ctrl+Enter, then with Shift+Enter (the
+//     cursor in the cell's editor; its output, its execution order, the focus moving on), its language label;
 //   - --dashboard: the lag dashboard (after the demos run, e.g. Demo 5).
 // Screenshots go to .screenshots/workshop-*.png. Exit code 1 when a check fails.
 //   node scripts/workshop-check.mjs [--untrusted] [--demos demo1,demo5] [--notebook] [--dashboard] [--sidebar]
@@ -178,35 +179,88 @@ try {
   if (opt.notebook) {
     await command('PG HA Workshop: Open Monitoring Notebook');
     await page.waitForSelector('.notebook-editor', { timeout: 60_000 });
-    await sleep(3000);
-    // The first SQL cell: focus its editor and press the documented shortcut. The cell's output is
-    // rendered in the notebook's webview (a nested frame): look for its text in every frame.
-    const cellEditor = page.locator('.notebook-editor .monaco-editor .view-lines').first();
-    await cellEditor.waitFor({ state: 'visible', timeout: 180_000 });
-    const outputShown = async () => {
-      for (let i = 0; i < 60; i++) {
-        for (const f of page.frames()) if (await f.getByText(/pg_is_in_recovery|ECONNREFUSED|not accepting connections/).count().catch(() => 0)) return true;
-        await sleep(1000);
+    // The documented shortcuts, pressed with the cursor in a cell's editor, as a learner does:
+    //   Ctrl+Enter runs the cell (VS Code's own Execute Cell is Meta+Enter on Linux, so without the
+    //   extension's binding Ctrl+Enter inserts a line into the cell: its line count is checked);
+    //   Shift+Enter runs it and moves to the next cell.
+    // A run is seen by its output: rendered in the notebook's output webview (nested frames whose
+    // URL says purpose=notebookRenderer; not the page's own frame, where the cell's source text is,
+    // nor another webview) and by the cell's execution order.
+    const codeRows = page.locator('.notebook-editor .monaco-list-row.code-cell-row');
+    await codeRows.first().waitFor({ state: 'visible', timeout: 180_000 });
+    await sleep(2000);
+    const rowIndex = async (row) => Number(await row.getAttribute('data-index'));
+    const focusCellEditor = async (row) => {
+      // The cell's editor (not its status bar or toolbar): click its text, then check the focus is in it.
+      await row.scrollIntoViewIfNeeded();
+      await row.locator('.cell-editor-container .monaco-editor .view-lines').click();
+      const index = await rowIndex(row);
+      return page.evaluate((i) => !!document.activeElement?.closest(`.monaco-list-row[data-index="${i}"] .cell-editor-container .monaco-editor`), index);
+    };
+    const lines = (row) => row.locator('.cell-editor-container .view-line').count();
+    const executionOrder = async (row) => ((await row.locator('.execution-count-label').textContent().catch(() => '')) ?? '').trim();
+    // `text` is rendered in the notebook's webview (not the page's own frame, where the cell's
+    // source text is, nor another webview). That webview renders the Markdown cells too: look for
+    // what only a result shows (its "N row(s) · time" line).
+    const rendered = async (text) => {
+      for (const f of page.frames()) {
+        if (![f, f.parentFrame()].some((x) => x && /purpose=notebookRenderer/.test(x.url()))) continue;
+        if (await f.getByText(text).first().isVisible().catch(() => false)) return true;
       }
       return false;
     };
-    let worked = '';
-    for (const keys of ['Control+Enter', 'Shift+Enter']) {
-      await cellEditor.click();
-      await page.keyboard.press('End');
-      await page.keyboard.press(keys);
-      if (await outputShown()) {
-        worked = keys;
-        break;
+    // The cell has finished (no spinning status icon) and `text` is rendered in its output.
+    const outputShows = async (row, text) => {
+      let state = '';
+      for (let i = 0; i < 120; i++) {
+        const done = (await row.locator('.codicon-modifier-spin').count()) === 0;
+        const shown = await rendered(text);
+        if (done && shown) return true;
+        state = `finished ${done}, "${text}" rendered ${shown}`;
+        await sleep(1000);
       }
-      await page.keyboard.press('Control+z').catch(() => undefined);
+      say(`  no output: ${state}`);
+      return false;
+    };
+
+    const RESULT = /\d+ rows? · \d/;
+
+    // Ctrl+Enter in the first SQL cell (SELECT pg_is_in_recovery() on every node).
+    const firstIndex = await rowIndex(codeRows.first());
+    const first = page.locator(`.notebook-editor .monaco-list-row[data-index="${firstIndex}"]`);
+    expect(await focusCellEditor(first), 'the cursor is in the first SQL cell\'s editor');
+    const linesBefore = await lines(first);
+    // A fresh copy of the notebook has no outputs: nothing of this cell's output is on screen yet.
+    expect(!(await rendered(RESULT)), 'before the shortcut, the cell has no output');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Control+Enter');
+    expect(await outputShows(first, RESULT), 'Ctrl+Enter runs the cell: its output appears');
+    expect(/\d/.test(await executionOrder(first)), `the cell has run (execution order "${await executionOrder(first)}")`);
+    expect((await lines(first)) === linesBefore, `Ctrl+Enter inserted no line into the cell (${await lines(first)} line(s), was ${linesBefore})`);
+    await sleep(3000);
+    await shot('notebook');
+
+    // Shift+Enter in the same cell: it runs again (its execution order goes up) and the next cell
+    // below gets the focus.
+    const orderBefore = Number((await executionOrder(first)).replace(/\D/g, ''));
+    expect(await focusCellEditor(first), 'the cursor is back in the first SQL cell\'s editor');
+    await page.keyboard.press('Shift+Enter');
+    let orderAfter = orderBefore;
+    // While it runs the label is empty; it shows the new number once the run has started.
+    for (let i = 0; i < 60 && !(orderAfter > orderBefore); i++) {
+      await sleep(1000);
+      orderAfter = Number((await executionOrder(first)).replace(/\D/g, ''));
     }
-    say(`a cell ran with: ${worked || 'none of the shortcuts'}`);
-    expect(worked === 'Control+Enter', 'Ctrl+Enter runs the cell (an output appears)');
+    expect(orderAfter > orderBefore, `Shift+Enter runs the cell (execution order ${orderBefore} -> ${orderAfter})`);
+    expect(await outputShows(first, RESULT), 'and its new output appears');
+    expect((await lines(first)) === linesBefore, 'Shift+Enter inserted no line into the cell');
+    const focused = Number(await page.locator('.notebook-editor .monaco-list-row.focused').first().getAttribute('data-index').catch(() => 'NaN'));
+    expect(focused === firstIndex + 1, `Shift+Enter moved to the next cell (focused cell ${focused}, ran cell ${firstIndex})`);
+    await sleep(3000);
+    await shot('notebook-shift-enter');
+
     const label = (await page.locator('.notebook-editor .cell-status-item', { hasText: /SQL/ }).first().textContent({ timeout: 20_000 }).catch(() => '')) ?? '';
     expect(/PostgreSQL|^\s*SQL\s*$/.test(label) && !/MS SQL/.test(label), `the cell language reads "${label.trim()}" (PostgreSQL, not MS SQL)`);
-    await sleep(2000);
-    await shot('notebook');
   }
 
   if (opt.dashboard) {
