@@ -73,3 +73,18 @@ test('drill kill-primary-sync on Patroni: the leader is killed, Patroni elects t
   assert.deepEqual(again.totals, run.report.totals);
   await applySettings(patroni, { synchronous_mode: false });
 });
+
+test('drill pause-primary-sync on Patroni: the woken old leader does not take the lock back; 0 acknowledged writes lost, none acknowledged on an older timeline', { timeout: 1_200_000 }, async (t) => {
+  // Patroni 3.0.2 renewed its leader key with an unconditional put: the paused leader, woken, took
+  // the cluster back and the new leader's acknowledged writes were rewound (cluster/patroni/patch-leader-renewal.py).
+  const spec = drills.find((d) => d.name === 'pause-primary-sync')!;
+  const run = await runDrill(ctx, spec, { patroni, historyDir: dir, onProgress: (p) => t.diagnostic(`${p.phase}: ${p.message}`) });
+  for (const e of run.expectations) t.diagnostic(`${e.ok ? 'ok' : 'FAIL'} ${e.text}: ${e.detail}`);
+  assert.equal(run.error, undefined, run.error);
+  assert.equal(run.report.valid, true, run.report.verdict);
+  assert.equal(run.report.totals.lost, 0, run.report.verdict);
+  assert.equal(run.report.staleAcks.length, 0, 'no write acknowledged on the old timeline after the new one took writes');
+  assert.equal(run.facts.primariesAtEnd, 1);
+  assert.equal((await writableNodes()).length, 1);
+  await applySettings(patroni, { synchronous_mode: false });
+});
