@@ -111,6 +111,6 @@ test("restarting a member whose REST URL the profile lacks: Patroni's advertised
   const other = patroni.members.find((m) => m.name !== leader)!;
   await assert.rejects(
     restartAttached(topo, [leaderUrl], keyOf(other.pgHostPort)),
-    (e: unknown) => e instanceof PatroniOperationError && e.message.includes(`Restart of ${other.name} failed`) && e.message.includes(`http://${other.name}:8008`),
+    (e: unknown) => e instanceof PatroniOperationError && e.message.includes(`Restart of ${other.name} failed`) && e.message.includes(`http://${other.name}.dcs:8008`), // cluster/patroni advertises each REST API on its dcs-network alias
   );
 });
