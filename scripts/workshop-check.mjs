@@ -201,7 +201,7 @@ try {
     const executionOrder = async (row) => ((await row.locator('.execution-count-label').textContent().catch(() => '')) ?? '').trim();
     // `text` is rendered in the notebook's webview (not the page's own frame, where the cell's
     // source text is, nor another webview). That webview renders the Markdown cells too: look for
-    // what only a result shows (its "N row(s) · time" line).
+    // what only an output shows (its "port N · …" head line).
     const rendered = async (text) => {
       for (const f of page.frames()) {
         if (![f, f.parentFrame()].some((x) => x && /purpose=notebookRenderer/.test(x.url()))) continue;
@@ -223,7 +223,9 @@ try {
       return false;
     };
 
-    const RESULT = /\d+ rows? · \d/;
+    // Each node's output starts with a line only an output shows, "port N · <rows or error> · <time>"
+    // (render.ts): a result when the cluster runs, the node's error when it does not (as in CI).
+    const RESULT = /port \d+ · \d/;
 
     // Ctrl+Enter in the first SQL cell (SELECT pg_is_in_recovery() on every node).
     const firstIndex = await rowIndex(codeRows.first());
