@@ -11,7 +11,8 @@
 import { composeDown, composeUp } from '../../docker/compose';
 import type { FailoverContext } from '../failover';
 import type { NodeKey } from '../topology';
-import { applySettings, currentLeader, waitForLeader } from '../patroni/operations';
+import { waitForReplica } from '../patroni/leaderKill';
+import { applySettings, waitForLeader } from '../patroni/operations';
 import { settingsOf } from '../patroni/settings';
 import { sleep } from '../patroni/sleep';
 import { askAny } from '../patroni/status';
@@ -52,21 +53,10 @@ export async function syncStandbyOf(pt: PatroniTopology, timeoutMs: number): Pro
   }
 }
 
-/** The member runs as a replica (streaming or running) of the current leader, as Patroni reports it. */
-async function isReplica(pt: PatroniTopology, key: NodeKey): Promise<boolean> {
-  const name = pt.members.find((m) => m.key === key)?.name;
-  const r = await askAny(pt, (c) => c.cluster(), 2000);
-  const m = r.value?.members.find((x) => x.name === name);
-  return !!m && (m.role === 'replica' || m.role === 'sync_standby') && (m.state === 'running' || m.state === 'streaming') && m.lag !== 'unknown';
-}
-
+/** Waits until Patroni reports the member as a replica of the current leader. */
 export async function waitForReplicaOf(pt: PatroniTopology, key: NodeKey, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await isReplica(pt, key)) return true;
-    await sleep(500);
-  }
-  return false;
+  const name = pt.members.find((m) => m.key === key)?.name;
+  return name !== undefined && waitForReplica(pt, name, timeoutMs);
 }
 
 /**
@@ -162,7 +152,9 @@ export async function restorePatroniShape(ctx: Ctx, pt: PatroniTopology, o: { sy
       await sleep(1000);
     }
   };
-  let why = await settle(timeoutMs);
+  // A cluster that was never started (or was removed) is created at once, not waited for.
+  const first = await patroniStandardShapeProblem(ctx, pt, o.sync).catch((e: Error) => e.message);
+  let why = first && / is missing$/.test(first) ? first : await settle(timeoutMs);
   if (!why) return;
   o.note(`recreating the Patroni cluster (${why})`);
   const opts = { env: { ...process.env, ...patroniTopologyEnv(pt) } };
@@ -181,4 +173,3 @@ export async function leaderTimeline(pt: PatroniTopology): Promise<number | unde
   return r.value?.members.find((m) => m.role === 'leader')?.timeline;
 }
 
-export { currentLeader };

@@ -107,7 +107,8 @@ export async function waitForReplica(t: PatroniTopology, name: string, timeoutMs
   while (Date.now() < deadline) {
     const r = await askAny(t, (c) => c.cluster(), 2000);
     const m = r.value?.members.find((x) => x.name === name);
-    if (m && (m.role === 'replica' || m.role === 'sync_standby') && (m.state === 'running' || m.state === 'streaming')) return true;
+    // 'unknown' lag: registered, but not yet receiving from the leader.
+    if (m && (m.role === 'replica' || m.role === 'sync_standby') && (m.state === 'running' || m.state === 'streaming') && m.lag !== 'unknown') return true;
     await sleep(500);
   }
   return false;
