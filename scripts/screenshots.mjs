@@ -5,6 +5,7 @@
 //   notebook.png      the monitoring notebook (cells run when the cluster is up)
 //   walkthrough.png   the getting-started walkthrough, at the step named by --step (default Demo 1)
 //   dashboard.png     the lag dashboard (Exercise 5) after 20 s of samples (with --attach: the attached cluster's)
+//   pick.png          with --only pick --pick "TITLE": the quick pick that palette command opens (left open)
 //
 //   npm run screenshots                       # build, then all shots
 //   node scripts/screenshots.mjs [--only sidebar,notebook] [--out DIR] [--theme "Default Light Modern"]
@@ -48,6 +49,7 @@ const { values: opt } = parseArgs({
     hover: { type: 'string', default: '' },
     setting: { type: 'string', multiple: true, default: [] },
     'wait-row': { type: 'string', default: '' },
+    pick: { type: 'string', default: '' },
   },
 });
 const shots = new Set(opt.only.split(',').map((s) => s.trim()));
@@ -198,6 +200,14 @@ try {
     }
     await dismissNotifications();
     await shoot('notebook');
+  }
+
+  if (shots.has('pick') && opt.pick) {
+    await command(opt.pick, 0);
+    await page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
+    await sleep(1500);
+    await shoot('pick');
+    await page.keyboard.press('Escape');
   }
 
   if (shots.has('walkthrough')) {
