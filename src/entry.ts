@@ -1,21 +1,67 @@
-// The module VS Code loads (package.json "main": dist/extension.js). It turns on Node's compile
-// cache where the extension host's Node has one (22.1 and later: code-server, current VS Code), then
-// loads the extension's bundle (dist/main.js, from src/extension.ts): windows after the first skip
-// compiling it, which is most of what activation costs. The heavy libraries load later still, on
-// first use (dist/vendor.js, scripts/lib/lazy-modules.mjs).
+// The module VS Code loads (package.json "main": dist/extension.js). Activation does only what must
+// exist the moment it returns, and loads the extension itself (dist/main.js, from src/extension.ts)
+// right after, off the activation's path:
+//   - every contributed command, as a stand-in that waits for dist/main.js, then runs the real one;
+//   - the notebook serializer (small, stateless), so a notebook opened at start-up opens at once;
+//   - the log channel, handed to dist/main.js so there is one.
+// dist/main.js then registers the real commands, views, status bar items and the monitor. Nothing
+// with state is in this bundle: one copy of each module lives in dist/main.js.
 import * as nodeModule from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ExtensionApi } from './api';
+import { NOTEBOOK_TYPE } from './notebook/format';
+import { PghaNotebookSerializer, serializerOptions } from './notebook/serializer';
+import type { Services } from './services';
 
-try {
-  (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache?.(path.join(os.tmpdir(), 'pg-ha-workshop-compile-cache'));
-} catch {
-  // No cache: the bundle is compiled as usual.
+type Main = { activate(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<Services>; deactivate(): void };
+
+let main: Main | undefined;
+
+function enableCompileCache(): void {
+  try {
+    // Node 22.1 and later (code-server, current VS Code): windows after the first skip compiling dist/main.js.
+    (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache?.(path.join(os.tmpdir(), 'pg-ha-workshop-compile-cache'));
+  } catch {
+    // No cache: the bundle is compiled as usual.
+  }
 }
 
-// How long loading the bundle takes, as a performance measure of this process (the extension host):
-// bench/activation.mjs reads it beside VS Code's own record.
-const loading = performance.now();
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the cache is on, on purpose
-module.exports = require('./main.js');
-performance.measure('pg-ha-workshop:load-main', { start: loading });
+export function activate(context: vscode.ExtensionContext): ExtensionApi {
+  const log = vscode.window.createOutputChannel('PG HA Workshop', { log: true });
+  context.subscriptions.push(log, vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new PghaNotebookSerializer(log), serializerOptions));
+
+  const contributed = ((context.extension.packageJSON as { contributes?: { commands?: { command: string }[] } }).contributes?.commands ?? []).map((c) => c.command);
+  let loading: Promise<Services> | undefined;
+  const load = (): Promise<Services> =>
+    (loading ??= (async () => {
+      // The stand-ins go first, in the same tick as the real commands come: none is ever missing.
+      for (const d of standIns) d.dispose();
+      enableCompileCache();
+      const start = performance.now();
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after activation, on purpose
+        main = require('./main.js') as Main;
+      } finally {
+        // bench/activation.mjs reads this measure of the extension host beside VS Code's own record.
+        performance.measure('pg-ha-workshop:load-main', { start });
+      }
+      return main.activate(context, log);
+    })());
+  const standIns = contributed.map((id) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      await load();
+      return vscode.commands.executeCommand(id, ...args);
+    }),
+  );
+  context.subscriptions.push(...standIns);
+  // The views, the status bar and the monitor come right after activation returns.
+  const timer = setTimeout(() => load().catch((e: unknown) => log.error(`PG HA Workshop could not start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)), 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(timer) });
+  return { services: load };
+}
+
+export function deactivate(): void {
+  main?.deactivate();
+}

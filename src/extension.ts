@@ -35,11 +35,11 @@ const features: [string, Register][] = [
   ['walkthrough', registerWalkthrough],
 ];
 
-export async function activate(context: vscode.ExtensionContext): Promise<Services> {
+export async function activate(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<Services> {
   // Each step is a performance measure of the extension host process (bench/activation.mjs prints
   // them): what activation spends its time on.
   let start = performance.now();
-  const services = createServices(context);
+  const services = createServices(context, log);
   performance.measure('pg-ha-workshop:register:services', { start });
   for (const [name, register] of features) {
     start = performance.now();
@@ -47,7 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     performance.measure(`pg-ha-workshop:register:${name}`, { start });
   }
   services.log.info('PG HA Workshop activated');
-  // Returned so the extension-host tests can read what the views render.
+  // Returned (through src/entry.ts's services()) so the extension-host tests can read what the views render.
   return services;
 }
 

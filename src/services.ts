@@ -58,9 +58,8 @@ function monitorSettings(): { pollIntervalMs: number; thresholds: Thresholds } {
   };
 }
 
-export function createServices(context: vscode.ExtensionContext): Services {
-  const log = vscode.window.createOutputChannel('PG HA Workshop', { log: true });
-  context.subscriptions.push(log);
+/** `log` is the channel src/entry.ts made at activation (one channel per window). */
+export function createServices(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Services {
   const dockerHost = () => vscode.workspace.getConfiguration('pgHaWorkshop').get<string>('dockerHost', '');
   let docker = createDockerClient(dockerHost());
   let containers = new Containers(docker);

@@ -53,7 +53,7 @@ export async function runFaultDrill(services: Services, historyDir: string, args
     const skipped = drills.filter((d) => skipReason(d, profile));
     const pick = await vscode.window.showQuickPick(
       [
-        ...runnable.map((d) => ({ label: d.title, description: d.name, detail: d.learn, spec: d })),
+        ...runnable.map((d) => ({ label: d.titleByProfile[profile], description: d.name, detail: d.learnByProfile[profile], spec: d })),
         ...(skipped.length ? [{ label: t('Not on the {0} profile', profileLabel), kind: vscode.QuickPickItemKind.Separator, spec: undefined }] : []),
         ...skipped.map((d) => ({ label: `$(circle-slash) ${d.title}`, description: d.name, detail: skipReason(d, profile), spec: d })),
       ],
@@ -71,7 +71,7 @@ export async function runFaultDrill(services: Services, historyDir: string, args
   if (args.confirm !== false) {
     const go = t('Run Drill');
     const answer = await vscode.window.showWarningMessage(
-      t('Run the fault drill "{0}"?', spec.title),
+      t('Run the fault drill "{0}"?', spec.titleByProfile[profile]),
       { modal: true, detail: t('It puts the cluster in its standard shape first (recreating it, and deleting its data, when a previous drill or demo changed it), then injects faults into real containers. It takes one to a few minutes.') },
       go,
     );
@@ -81,7 +81,7 @@ export async function runFaultDrill(services: Services, historyDir: string, args
   running = true;
   try {
     return await runCommand(services, 'Fault drill', () =>
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Fault drill: {0}', chosen.title) }, async (progress) => {
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Fault drill: {0}', chosen.titleByProfile[profile]) }, async (progress) => {
         const ctx = { ...actionContext(services), log: (m: string) => services.log.info(m) };
         const patroni = profile === 'patroni' ? patroniTopologyFromSettings() : undefined;
         const run = await runDrill(patroni ? { ...ctx, topology: patroni.cluster } : ctx, chosen, {

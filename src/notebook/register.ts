@@ -10,7 +10,7 @@ import { NotebookConnections } from './connections';
 import { CONTROLLER_ID, PghaNotebookController, cellTarget, notebookDefaultTarget } from './controller';
 import { CELL_SQL_LANGUAGE, NEW_NOTEBOOK_HEADER, NOTEBOOK_TYPE } from './format';
 import { resultToCsv, resultSummary } from './render';
-import { PghaNotebookSerializer, serializerOptions, type PghaCellMetadata, type PghaNotebookMetadata } from './serializer';
+import { type PghaCellMetadata, type PghaNotebookMetadata } from './serializer';
 import { targetChoices } from './targets';
 
 export const MONITORING_NOTEBOOK = 'monitoring.pgha.sql';
@@ -70,8 +70,8 @@ export function registerNotebook(context: vscode.ExtensionContext, services: Ser
   const docker = () => (containers ??= new Containers(createDockerClient(vscode.workspace.getConfiguration('pgHaWorkshop').get<string>('dockerHost'))));
   const connections = new NotebookConnections(() => services.topology(), describeContainerWith(docker));
   const controller = new PghaNotebookController(connections, () => services.topology(), services.log);
+  // The serializer is registered at activation (src/entry.ts), before this bundle loads.
   context.subscriptions.push(
-    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new PghaNotebookSerializer(services.log), serializerOptions),
     controller,
     { dispose: () => connections.dispose() },
   );

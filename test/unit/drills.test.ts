@@ -79,6 +79,14 @@ test('profiles: a drill runs on the workshop profile only unless it says so; per
   assert.deepEqual(drillForProfile(known, 'workshop').known, { 'stale-acks': 'everywhere' });
   assert.throws(() => parseDrill('title: t\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0\nknown:\n  lost: { k8s: x }', 'x'), /x known\.lost \(a reason per profile\): "k8s"/);
 
+  // Title and text per profile: what the learner reads names that profile's machinery.
+  const titled = parseDrill('title:\n  workshop: one-click failover\n  patroni: Patroni elects\nlearn:\n  workshop: through PgBouncer\nprofiles: [workshop, patroni]\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0', 'tt');
+  assert.equal(titled.title, 'one-click failover');
+  assert.equal(drillForProfile(titled, 'patroni').title, 'Patroni elects');
+  assert.equal(drillForProfile(titled, 'patroni').learn, 'through PgBouncer', 'a profile left out reads the workshop text');
+  assert.throws(() => parseDrill('title:\n  patroni: only\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0', 'x'), /x title: name the workshop's text too/);
+  assert.throws(() => parseDrill('title:\n  k8s: t\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0', 'x'), /x title: "k8s" is not one of workshop, patroni/);
+
   const skipped = parseDrill('title: t\nprofiles: [workshop]\nnot-on:\n  patroni: PgBouncer-specific\nsteps:\n  - wait: 1s\nexpect:\n  - lost: 0', 's');
   assert.equal(skipReason(skipped, 'patroni'), 'PgBouncer-specific');
 

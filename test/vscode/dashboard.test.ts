@@ -3,7 +3,9 @@
 // itself reports how many points it got). The lab commands are all registered.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../src/api';
 import type { Services } from '../../src/services';
+import { servicesOf } from './host';
 
 const EXTENSION_ID = 'pg-ha-workshop.pg-ha-workshop';
 
@@ -22,9 +24,9 @@ suite('Exercise 5: lag dashboard', function () {
   let api: Services;
 
   suiteSetup(async () => {
-    const ext = vscode.extensions.getExtension<Services>(EXTENSION_ID);
+    const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
     assert.ok(ext);
-    api = await ext.activate();
+    api = await servicesOf(ext);
   });
 
   test('the dashboard webview receives data points from the monitor, one a second', async () => {

@@ -1,14 +1,20 @@
 // Shared set-up of the extension-host suites: the extension activated, and the tests' cluster up.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../src/api';
 import type { Services } from '../../src/services';
 import { clusterUp } from '../support/cluster';
 
 /** Activates the extension under test and returns the services its activate() exposes. */
 export async function activateExtension(): Promise<Services> {
-  const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === 'pg-ha-workshop') as vscode.Extension<Services> | undefined;
+  const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === 'pg-ha-workshop') as vscode.Extension<ExtensionApi> | undefined;
   assert.ok(ext, 'the extension pg-ha-workshop is loaded in the host');
-  return ext.activate();
+  return servicesOf(ext);
+}
+
+/** The services of the activated extension: activate() returns at once, its services() once dist/main.js is loaded. */
+export async function servicesOf(ext: vscode.Extension<ExtensionApi>): Promise<Services> {
+  return (await ext.activate()).services();
 }
 
 /** The fixture's clusterUp, tried up to three times: on a loaded machine one connection attempt can time out. */

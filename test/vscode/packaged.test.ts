@@ -6,9 +6,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../src/api';
 import type { Services } from '../../src/services';
 import { waitFor } from '../support/cluster';
-import { clusterUpWithRetry, treeNodeItems } from './host';
+import { clusterUpWithRetry, treeNodeItems, servicesOf } from './host';
 
 const EXTENSION_ID = 'pg-ha-workshop.pg-ha-workshop';
 
@@ -24,15 +25,15 @@ function manifestFiles(v: unknown, out = new Set<string>()): Set<string> {
 
 suite('Packaged extension (.vsix)', function () {
   this.timeout(600_000);
-  let ext: vscode.Extension<Services>;
+  let ext: vscode.Extension<ExtensionApi>;
   let api: Services;
 
   suiteSetup(async () => {
-    const found = vscode.extensions.getExtension<Services>(EXTENSION_ID);
+    const found = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
     assert.ok(found, `${EXTENSION_ID} is installed`);
     ext = found;
     await clusterUpWithRetry();
-    api = await ext.activate();
+    api = await servicesOf(ext);
   });
 
   test('runs from the installed .vsix, not from the source folder', () => {

@@ -7,9 +7,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { DockerState } from '../../src/dockerStatus';
+import type { ExtensionApi } from '../../src/api';
 import type { Services } from '../../src/services';
 import { clusterUp, waitFor } from '../support/cluster';
-import { treeNodeItems } from './host';
+import { treeNodeItems, servicesOf } from './host';
 
 const EXTENSION_ID = 'pg-ha-workshop.pg-ha-workshop';
 const PREFIX = 'pgHaWorkshop.';
@@ -25,18 +26,18 @@ interface Contributes {
 
 suite('Extension skeleton', function () {
   this.timeout(120_000);
-  let ext: vscode.Extension<Services>;
+  let ext: vscode.Extension<ExtensionApi>;
   let api: Services;
   let contributes: Contributes;
   let pkg: { activationEvents?: string[]; capabilities?: { untrustedWorkspaces?: { supported: unknown; restrictedConfigurations?: string[] } } };
 
   suiteSetup(async () => {
-    const found = vscode.extensions.getExtension<Services>(EXTENSION_ID);
+    const found = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
     assert.ok(found, `extension ${EXTENSION_ID} is loaded in the host`);
     ext = found;
     pkg = ext.packageJSON;
     contributes = ext.packageJSON.contributes as Contributes;
-    api = await ext.activate();
+    api = await servicesOf(ext);
   });
 
   test('activates and returns its services (log channel, topology from the environment)', () => {

@@ -4,7 +4,9 @@
 // in a trusted workspace.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../src/api';
 import type { Services } from '../../src/services';
+import { servicesOf } from './host';
 
 const EXTENSION_ID = 'pg-ha-workshop.pg-ha-workshop';
 
@@ -14,7 +16,7 @@ suite('Workspace trust off', function () {
 
   suiteSetup(async function () {
     if (vscode.workspace.isTrusted) this.skip();
-    api = await vscode.extensions.getExtension<Services>(EXTENSION_ID)!.activate();
+    api = await servicesOf(vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!);
   });
 
   test('commands that change containers or run SQL refuse, whoever runs them', async () => {

@@ -6,7 +6,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../src/api';
 import type { Services } from '../../src/services';
+import { servicesOf } from './host';
 import { DemoCommands } from '../../src/walkthrough/demoIds';
 import { clusterUp } from '../support/cluster';
 
@@ -26,7 +28,7 @@ const PATRONI_STEPS: Readonly<Record<string, string>> = { demo8: 'pgHaWorkshop.d
 const COMMANDS: Readonly<Record<string, string>> = { ...DemoCommands, ...PATRONI_STEPS };
 
 let api: Services;
-let ext: vscode.Extension<Services>;
+let ext: vscode.Extension<ExtensionApi>;
 
 async function run(step: string, options: Record<string, unknown> = {}): Promise<Outcome> {
   return (await vscode.commands.executeCommand(COMMANDS[step], { fix: 'no', ...options })) as Outcome;
@@ -47,9 +49,9 @@ suite('Walkthrough: the workshop demos, step by step', function () {
   this.timeout(600_000);
 
   suiteSetup(async () => {
-    ext = vscode.extensions.all.find((e) => e.packageJSON?.name === 'pg-ha-workshop') as vscode.Extension<Services>;
+    ext = vscode.extensions.all.find((e) => e.packageJSON?.name === 'pg-ha-workshop') as vscode.Extension<ExtensionApi>;
     assert.ok(ext, 'the extension is installed');
-    api = await ext.activate();
+    api = await servicesOf(ext);
     assert.ok(api.demoResults, 'the walkthrough feature is registered');
   });
 

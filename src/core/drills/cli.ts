@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   const skipped = drills.map((d) => ({ name: d.name, reason: skipReason(d, profile) })).filter((s): s is { name: string; reason: string } => s.reason !== undefined);
   drills = drills.filter((d) => !skipReason(d, profile));
   if (v.list) {
-    for (const d of drills) console.log(`${pad(d.name, 34)} ${d.quick ? '[quick] ' : ''}${d.title}`);
+    for (const d of drills) console.log(`${pad(d.name, 34)} ${d.quick ? '[quick] ' : ''}${d.titleByProfile[profile]}`);
     for (const s of skipped) console.log(`${pad(s.name, 34)} [skipped on ${profile}] ${s.reason}`);
     return;
   }

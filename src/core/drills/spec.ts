@@ -2,6 +2,7 @@
 //
 //   title: kill -9 of the primary (synchronous), one-click failover
 //   learn: what the drill shows, in a sentence or two
+//   title: { workshop: "..., one-click failover", patroni: "..., Patroni elects a leader" }   # or per profile (learn too)
 //   quick: true                      # part of the fast integration subset
 //   profiles: [workshop, patroni]    # the cluster profiles it runs on (default: workshop only)
 //   not-on: { patroni: why }         # a profile it does not run on, and why (shown when skipped)
@@ -102,8 +103,12 @@ export interface WritesSetup {
 
 export interface DrillSpec {
   readonly name: string;
+  /** Title and text on the profile this spec is for (the workshop's as parsed; see drillForProfile). */
   readonly title: string;
   readonly learn: string;
+  /** The same per profile (`title: { workshop: ..., patroni: ... }`; a plain string is every profile's). */
+  readonly titleByProfile: Readonly<Record<DrillProfile, string>>;
+  readonly learnByProfile: Readonly<Record<DrillProfile, string>>;
   readonly quick: boolean;
   /** The profiles the drill runs on. */
   readonly profiles: readonly DrillProfile[];
@@ -236,7 +241,10 @@ export function parseDrill(text: string, name: string): DrillSpec {
     throw new DrillSpecError(`${name}: not valid YAML (${e instanceof Error ? e.message : String(e)}).`);
   }
   const d = obj(doc, name);
-  if (typeof d.title !== 'string' || !d.title.trim()) throw new DrillSpecError(`${name}: a drill needs a title.`);
+  if (d.title === undefined || d.title === null || d.title === '') throw new DrillSpecError(`${name}: a drill needs a title.`);
+  const titleByProfile = textPerProfile(d.title, `${name} title`);
+  if (!titleByProfile.workshop) throw new DrillSpecError(`${name}: a drill needs a title.`);
+  const learnByProfile = textPerProfile(d.learn ?? '', `${name} learn`);
   const setup = d.setup === undefined ? {} : obj(d.setup, `${name} setup`);
   const w = setup.writes === undefined ? {} : obj(setup.writes, `${name} setup.writes`);
   const writes: WritesSetup = {
@@ -284,8 +292,10 @@ export function parseDrill(text: string, name: string): DrillSpec {
   for (const p of profiles) if (expectByProfile[p].length === 0) throw new DrillSpecError(`${name}: no expectation applies on the ${p} profile.`);
   return {
     name,
-    title: d.title.trim(),
-    learn: typeof d.learn === 'string' ? d.learn.trim() : '',
+    title: titleByProfile.workshop,
+    learn: learnByProfile.workshop,
+    titleByProfile,
+    learnByProfile,
     quick: d.quick === true,
     profiles,
     notOn,
@@ -305,8 +315,20 @@ export function skipReason(spec: DrillSpec, profile: DrillProfile): string | und
 }
 
 /** The drill as `profile` runs it: its steps for that profile and that profile's expectations. */
+/** A text, or one per profile (`{ workshop: ..., patroni: ... }`; a profile left out reads the workshop's). */
+function textPerProfile(v: unknown, where: string): Record<DrillProfile, string> {
+  if (typeof v === 'string') return Object.fromEntries(DRILL_PROFILES.map((p) => [p, v.trim()])) as Record<DrillProfile, string>;
+  const per = obj(v, `${where} (a text, or one per profile)`);
+  for (const [p, text] of Object.entries(per)) {
+    oneOf(p, DRILL_PROFILES, where);
+    if (typeof text !== 'string') throw new DrillSpecError(`${where}.${p}: write a text.`);
+  }
+  if (typeof per.workshop !== 'string' || !per.workshop.trim()) throw new DrillSpecError(`${where}: name the workshop's text too (workshop: ...).`);
+  return Object.fromEntries(DRILL_PROFILES.map((p) => [p, String(per[p] ?? per.workshop).trim()])) as Record<DrillProfile, string>;
+}
+
 export function drillForProfile(spec: DrillSpec, profile: DrillProfile): DrillSpec {
-  return { ...spec, steps: spec.steps.filter((s) => !s.profiles || s.profiles.includes(profile)), expect: spec.expectByProfile[profile], known: spec.knownByProfile[profile] };
+  return { ...spec, title: spec.titleByProfile[profile], learn: spec.learnByProfile[profile], steps: spec.steps.filter((s) => !s.profiles || s.profiles.includes(profile)), expect: spec.expectByProfile[profile], known: spec.knownByProfile[profile] };
 }
 
 /** Every *.yaml drill of a folder, sorted by name. */
