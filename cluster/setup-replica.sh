@@ -61,18 +61,9 @@ operation_running() { getent hosts pgha-operation-lock >/dev/null 2>&1; }
 
 wipe() { rm -rf "$PGDATA"/* "$PGDATA"/.[!.]* 2>/dev/null || true; }
 
-# A node fenced by a failover (the mark pgha-fenced in its data directory, written by the
-# extension) must not come back as a second primary: refuse to start PostgreSQL until someone
-# chooses. An empty mark means the fence was lifted ("start as it is"): remove it and go on.
-FENCE="$PGDATA/pgha-fenced"
-if [ -s "$FENCE" ]; then
-  log "FENCED since $(head -n 1 "$FENCE"): $(tail -n +2 "$FENCE" | tr '\n' ' ')" >&2
-  log "PostgreSQL is not started: this node may still hold writes of an old primary, and another node is primary now." >&2
-  log "Rejoin it as a replica (VS Code: PG HA Workshop: Rejoin as Replica), or lift the fence to start it as it is (a second primary):" >&2
-  log "  : > /tmp/empty && docker cp /tmp/empty <this container>:$FENCE && docker start <this container>" >&2
-  exit 3
-fi
-rm -f "$FENCE" 2>/dev/null || true
+# A node a failover fenced must not come back as a second primary (lib/fence.sh).
+. /pgha/lib/fence.sh
+refuse_if_fenced
 
 if [ -f "$CLONING" ]; then
   log "a previous clone did not finish: discarding its partial copy"
