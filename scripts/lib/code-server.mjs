@@ -69,6 +69,23 @@ function tail(file, n = 20) {
   }
 }
 
+/** code-server's arguments for the learner's editor on `folder` (the tests' server adds `extra`). */
+export function serverArgs({ port, userData, extensions, folder, trusted = true, locale, extra = [] }) {
+  return [
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--user-data-dir', userData,
+    '--extensions-dir', extensions,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
+    ...(trusted ? ['--disable-workspace-trust'] : []),
+    ...(locale ? ['--locale', locale] : []),
+    ...extra,
+    folder,
+  ];
+}
+
 /**
  * Starts code-server (fresh user-data and extensions dirs under a temp dir) serving `folder`.
  * `env` is added to code-server's environment, which its extension host inherits.
@@ -110,19 +127,8 @@ export async function startCodeServer({ launcher, folder, env = {}, settings = {
   const port = await freePort();
   const logFile = path.join(dir, 'code-server.log');
   const out = fs.openSync(logFile, 'a');
-  const args = [
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--user-data-dir', userData,
-    '--extensions-dir', extensions,
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-getting-started-override',
-    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
-    '--vscode-option', 'enable-smoke-test-driver',
-    ...(locale ? ['--locale', locale] : []),
-    folder,
-  ];
+  // The learner's arguments, plus the smoke-test driver the tests and screenshots drive the workbench with.
+  const args = serverArgs({ port, userData, extensions, folder, trusted: !workspaceTrust, locale, extra: ['--vscode-option', 'enable-smoke-test-driver'] });
   const proc = spawn(launcher, args, {
     cwd: ROOT,
     // PGHA_VSIX_EXTENSIONS_DIR: the packaged-extension suite checks the extension runs from there.

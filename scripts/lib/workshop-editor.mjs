@@ -10,7 +10,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT } from './code-server.mjs';
+import { ROOT, serverArgs } from './code-server.mjs';
+
+export { serverArgs };
 
 export const VSIX = path.join(ROOT, 'dist', 'pg-ha-workshop.vsix');
 
@@ -73,22 +75,6 @@ export function writeFirstSettings(userData) {
       2,
     ),
   );
-}
-
-/** code-server's arguments for the learner's editor on `folder`. */
-export function serverArgs({ port, userData, extensions, folder, trusted = true, locale }) {
-  return [
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--user-data-dir', userData,
-    '--extensions-dir', extensions,
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-getting-started-override',
-    ...(trusted ? ['--disable-workspace-trust'] : []),
-    ...(locale ? ['--locale', locale] : []),
-    folder,
-  ];
 }
 
 /** The URL a learner opens: code-server opens the folder it was started on. */
