@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { pauseContainer } from '../../src/core/drills/faults';
 import { failover, FailoverError, type FailoverResult } from '../../src/core/failover';
 import { readFence } from '../../src/core/fenceMarker';
 import { NodeActionError, startNode } from '../../src/core/nodeActions';
@@ -62,7 +63,7 @@ async function faultRun(fault: Fault) {
   const old = containerOf('primary');
   const net = await networkOf(old);
   if (fault === 'kill') await docker.getContainer(old).kill();
-  if (fault === 'pause') await docker.getContainer(old).pause();
+  if (fault === 'pause') await pauseContainer(docker, old);
   if (fault === 'partition') await docker.getNetwork(net).disconnect({ Container: old, Force: true });
   // A second failover from another process (as another window's watcher would ask) ...
   const second = child('secondFailover.ts', ['120000']);

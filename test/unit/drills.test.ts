@@ -212,3 +212,24 @@ test('expectations are judged from the report and the facts, with the pending re
   assert.equal(res[5].known, 'pending fencing');
   assert.equal(res[1].known, undefined);
 });
+
+test('docker pause is tried again when the freezer could not freeze, and only then', async () => {
+  const { pauseContainer } = await import('../../src/core/drills/faults');
+  let calls = 0;
+  const flaky = (failures: number, message: string) => ({
+    getContainer: () => ({
+      pause: async () => {
+        calls++;
+        if (calls <= failures) throw new Error(message);
+      },
+    }),
+  });
+  await pauseContainer(flaky(2, '(HTTP code 500) server error - Cannot pause container x: OCI runtime pause failed: unable to freeze: unknown'), 'x');
+  assert.equal(calls, 3);
+  calls = 0;
+  await assert.rejects(pauseContainer(flaky(1, 'No such container: x'), 'x'), /No such container/);
+  assert.equal(calls, 1, 'another error is not retried');
+  calls = 0;
+  await assert.rejects(pauseContainer(flaky(9, 'unable to freeze'), 'x', 3), /unable to freeze/);
+  assert.equal(calls, 3, 'at most the given tries');
+});
