@@ -57,7 +57,14 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   );
   context.subscriptions.push(...standIns);
   // The views, the status bar and the monitor come right after activation returns.
-  const timer = setTimeout(() => load().catch((e: unknown) => log.error(`PG HA Workshop could not start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)), 0);
+  const timer = setTimeout(
+    () =>
+      load().catch((e: unknown) => {
+        log.error(`PG HA Workshop could not start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        void vscode.window.showErrorMessage(vscode.l10n.t('PG HA Workshop could not start: {0}. Reinstall the extension; the details are in its output channel (PG HA Workshop).', e instanceof Error ? e.message : String(e)));
+      }),
+    0,
+  );
   context.subscriptions.push({ dispose: () => clearTimeout(timer) });
   return { services: load };
 }
