@@ -36,8 +36,6 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   let loading: Promise<Services> | undefined;
   const load = (): Promise<Services> =>
     (loading ??= (async () => {
-      // The stand-ins go first, in the same tick as the real commands come: none is ever missing.
-      for (const d of standIns) d.dispose();
       enableCompileCache();
       const start = performance.now();
       try {
@@ -47,6 +45,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
         // bench/activation.mjs reads this measure of the extension host beside VS Code's own record.
         performance.measure('pg-ha-workshop:load-main', { start });
       }
+      // The stand-ins go in the same tick as the real commands come: none is ever missing. Until then
+      // (and for good if dist/main.js cannot load) a command answers with the load's error.
+      for (const d of standIns) d.dispose();
       return main.activate(context, log);
     })());
   const standIns = contributed.map((id) =>

@@ -10,7 +10,7 @@ import { NotebookConnections } from './connections';
 import { CONTROLLER_ID, PghaNotebookController, cellTarget, notebookDefaultTarget } from './controller';
 import { CELL_SQL_LANGUAGE, NEW_NOTEBOOK_HEADER, NOTEBOOK_TYPE } from './format';
 import { resultToCsv, resultSummary } from './render';
-import { type PghaCellMetadata, type PghaNotebookMetadata } from './serializer';
+import type { PghaCellMetadata, PghaNotebookMetadata } from './serializer';
 import { targetChoices } from './targets';
 
 export const MONITORING_NOTEBOOK = 'monitoring.pgha.sql';

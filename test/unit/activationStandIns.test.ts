@@ -14,10 +14,11 @@ const ROOT = path.join(__dirname, '..', '..');
 interface Host {
   commands: Map<string, (...a: unknown[]) => unknown>;
   mainLoads: number;
+  errors: string[];
 }
 
 const FAKE_VSCODE = `
-const host = (globalThis.__pghaHost ??= { commands: new Map(), mainLoads: 0 });
+const host = (globalThis.__pghaHost ??= { commands: new Map(), mainLoads: 0, errors: [] });
 const disposable = (f) => ({ dispose: f });
 module.exports = {
   commands: {
@@ -32,9 +33,9 @@ module.exports = {
       return f(...args);
     },
   },
-  window: { createOutputChannel: () => ({ error() {}, info() {}, dispose() {} }) },
+  window: { createOutputChannel: () => ({ error() {}, info() {}, dispose() {} }), showErrorMessage: async (m) => void host.errors.push(m) },
   workspace: { registerNotebookSerializer: () => disposable(() => undefined) },
-  l10n: { t: (s) => s },
+  l10n: { t: (s, ...a) => s.replace(/\\{(\\d+)\\}/g, (_, i) => String(a[Number(i)])) },
 };`;
 
 // What dist/main.js does that matters here: it registers the real commands when activated.
@@ -47,14 +48,14 @@ exports.activate = async (context) => {
 };
 exports.deactivate = () => undefined;`;
 
-async function buildEntry(): Promise<string> {
+async function buildEntry(main = FAKE_MAIN): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgha-entry-'));
   fs.writeFileSync(path.join(dir, 'vscode.js'), FAKE_VSCODE);
   const vscodePath = path.join(dir, 'vscode.js');
   // dist/main.js requires 'vscode' itself: the same fake, through Node's resolution from the folder.
   fs.mkdirSync(path.join(dir, 'node_modules', 'vscode'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'node_modules', 'vscode', 'index.js'), `module.exports = require(${JSON.stringify(vscodePath)});`);
-  fs.writeFileSync(path.join(dir, 'main.js'), FAKE_MAIN);
+  fs.writeFileSync(path.join(dir, 'main.js'), main);
   await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: ['src/entry.ts'],
@@ -88,5 +89,20 @@ test('activate() loads nothing more; a command run at once waits for the extensi
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(host.mainLoads, 1);
   assert.equal(await host.commands.get('pgHaWorkshop.b')!('y'), 'real pgHaWorkshop.b y');
+  for (const d of ctx.subscriptions) d.dispose();
+});
+
+test('a dist/main.js that cannot load: every command answers with why, and the user is told', async () => {
+  const entry = (await import(await buildEntry("throw new Error('broken bundle');"))) as { activate(c: unknown): unknown };
+  const host = (globalThis as unknown as { __pghaHost: Host }).__pghaHost;
+  host.errors.length = 0;
+  const ctx = context();
+  entry.activate(ctx);
+  await assert.rejects(Promise.resolve(host.commands.get('pgHaWorkshop.a')!('x')), /broken bundle/);
+  // The stand-in stays: the next run says the same, never "command not found".
+  await assert.rejects(Promise.resolve(host.commands.get('pgHaWorkshop.a')!('x')), /broken bundle/);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(host.errors.length, 1);
+  assert.match(host.errors[0], /could not start: broken bundle\. Reinstall the extension/);
   for (const d of ctx.subscriptions) d.dispose();
 });

@@ -314,7 +314,6 @@ export function skipReason(spec: DrillSpec, profile: DrillProfile): string | und
   return spec.notOn[profile] ?? `written for the ${spec.profiles.join(' and ')} profile${spec.profiles.length > 1 ? 's' : ''} only (profiles: [${spec.profiles.join(', ')}])`;
 }
 
-/** The drill as `profile` runs it: its steps for that profile and that profile's expectations. */
 /** A text, or one per profile (`{ workshop: ..., patroni: ... }`; a profile left out reads the workshop's). */
 function textPerProfile(v: unknown, where: string): Record<DrillProfile, string> {
   if (typeof v === 'string') return Object.fromEntries(DRILL_PROFILES.map((p) => [p, v.trim()])) as Record<DrillProfile, string>;
@@ -327,6 +326,7 @@ function textPerProfile(v: unknown, where: string): Record<DrillProfile, string>
   return Object.fromEntries(DRILL_PROFILES.map((p) => [p, String(per[p] ?? per.workshop).trim()])) as Record<DrillProfile, string>;
 }
 
+/** The drill as `profile` runs it: its steps for that profile and that profile's expectations. */
 export function drillForProfile(spec: DrillSpec, profile: DrillProfile): DrillSpec {
   return { ...spec, title: spec.titleByProfile[profile], learn: spec.learnByProfile[profile], steps: spec.steps.filter((s) => !s.profiles || s.profiles.includes(profile)), expect: spec.expectByProfile[profile], known: spec.knownByProfile[profile] };
 }
