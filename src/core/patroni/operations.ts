@@ -75,10 +75,19 @@ export async function switchover(t: PatroniTopology, o: { candidate?: string; sc
   if (!leader) throw new PatroniOperationError('No leader to switch over from: the cluster has no leader now. Use Failover to promote a replica.', 'noLeader');
   if (o.candidate) member(t, o.candidate);
   if (o.candidate === leader) throw new PatroniOperationError(`${o.candidate} is already the leader: choose one of the replicas.`, 'refused');
-  try {
-    return { ...(await clientFor(t, leader).switchover({ leader, candidate: o.candidate, scheduledAt: o.scheduledAt })), leader };
-  } catch (e) {
-    wrap(e, `Switchover from ${leader}${o.candidate ? ` to ${o.candidate}` : ''} failed`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { ...(await clientFor(t, leader).switchover({ leader, candidate: o.candidate, scheduledAt: o.scheduledAt })), leader };
+    } catch (e) {
+      // Patroni's leader checks each candidate with one GET /patroni of 2 s and no retry; a busy
+      // candidate (just reloading its configuration, a loaded machine) fails it and Patroni answers
+      // 503 "Switchover failed" with nothing changed. Ask once more before saying so.
+      if (attempt === 1 && !o.scheduledAt && e instanceof PatroniRestError && e.status === 503 && (await currentLeader(t)) === leader) {
+        await sleep(2000);
+        continue;
+      }
+      wrap(e, `Switchover from ${leader}${o.candidate ? ` to ${o.candidate}` : ''} failed${e instanceof PatroniRestError && e.status === 503 ? ' twice (Patroni found no healthy candidate: its reason is in the leader\'s log, docker logs)' : ''}`);
+    }
   }
 }
 
